@@ -173,7 +173,9 @@ export function createClient(options: ClientOptions) {
       get: (id: string) => json<RunRecord>('GET', `/v1/runs/${encodeURIComponent(id)}`),
       list: (filter: { task?: string; status?: string; limit?: number } = {}) => {
         const q = new URLSearchParams(
-          Object.entries(filter).map(([k, v]): [string, string] => [k, String(v)]),
+          Object.entries(filter)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]): [string, string] => [k, String(v)]),
         );
         return json<{ runs: RunRecord[] }>('GET', `/v1/runs${q.size ? `?${q}` : ''}`).then((r) => r.runs);
       },

@@ -93,10 +93,9 @@ export function compileArgs(specs: Record<string, ArgSpec>, reserved: readonly s
       return { ok: true, values };
     }
     const issue = parsed.error.issues[0];
-    const message =
-      issue.code === 'invalid_type' && issue.path.length === 1 && issue.input === undefined
-        ? `missing required arg ${String(issue.path[0])}`
-        : issue.message;
+    const key = issue.path.length === 1 ? String(issue.path[0]) : undefined;
+    const missing = key !== undefined && (input as Record<string, unknown> | undefined)?.[key] === undefined;
+    const message = missing ? `missing required arg ${key}` : issue.message;
     return { ok: false, message };
   };
 }
