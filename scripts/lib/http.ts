@@ -1,0 +1,39 @@
+import http from 'node:http';
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** One GET to 127.0.0.1:<port>, optionally with a Host header (Node does not resolve *.localhost). */
+export function httpGet(
+  port: number,
+  urlPath: string,
+  hostHeader?: string,
+  timeoutMs = 3000,
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        headers: hostHeader ? { host: hostHeader } : {},
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += body.length < 65_536 ? chunk : ''));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

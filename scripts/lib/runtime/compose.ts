@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Log } from '../task.js';
+import {
+  checkEngine,
+  containerLogs,
+  docker,
+  listContainers,
+  tenantObjects,
+  tenantVolumes,
+} from './docker.js';
+import { run } from './exec.js';
+import { projectName, renderCompose, renderEnv } from './render.js';
+import type { Removal, RemovalReport, Runtime, Workload } from './types.js';
+
+type ComposeCommand = { file: string; prefix: string[] };
+
+/** The compose runtime: one compose project `probe-<id>` per tenant, files in the tenant folder. */
+export class ComposeRuntime implements Runtime {
+  readonly kind = 'compose';
+  private reachable?: Promise<void>;
+  private command?: Promise<ComposeCommand>;
+
+  ensureReachable(): Promise<void> {
+    this.reachable ??= checkEngine();
+    return this.reachable;
+  }
+
+  async up(w: Workload, log: Log): Promise<void> {
+    await this.ensureReachable();
+    const vars = {
+      ID: w.id,
+      PORT_APP: String(w.ports.app),
+      PORT_DB: String(w.ports.db),
+      DATA_KEY: w.dataKey,
+      COMPOSE_PROJECT_NAME: projectName(w.id),
+    };
+    const text = renderCompose(fs.readFileSync(w.template.composeFile, 'utf8'), {
+      id: w.id,
+      dataKey: w.dataKey,
+      templateName: w.template.name,
+      templateDir: w.template.dir,
+      vars,
+    });
+    fs.mkdirSync(w.dir, { recursive: true, mode: 0o700 });
+    writePrivate(path.join(w.dir, 'compose.yml'), text);
+    writePrivate(path.join(w.dir, '.env'), renderEnv(vars));
+    const r = await this.compose(w.id, w.dir, ['up', '-d', '--remove-orphans'], log);
+    if (!r.ok) throw new Error(`starting containers failed: ${r.problem}`);
+  }
+
+  /** Compose removes what its file declares; a label sweep then removes whatever is left. */
+  async down(removal: Removal, log: Log): Promise<RemovalReport> {
+    await this.ensureReachable();
+    const project = projectName(removal.id);
+    const containers = await tenantObjects('container', removal.id, project);
+    const networks = await tenantObjects('network', removal.id, project);
+    const doomed = (await tenantVolumes(removal.id)).filter((v) => !removal.keepDataKeys.includes(v.dataKey));
+    if (fs.existsSync(path.join(removal.dir, 'compose.yml')) && containers.length + networks.length > 0) {
+      // rm -v first: it also drops anonymous volumes, which `down` without -v would leave behind.
+      await this.compose(removal.id, removal.dir, ['rm', '--stop', '--force', '-v'], log);
+      await this.compose(removal.id, removal.dir, ['down', '--remove-orphans', '--timeout', '10'], log);
+    }
+    const leftContainers = await tenantObjects('container', removal.id, project);
+    if (leftContainers.length) await docker(['rm', '--force', '--volumes', ...leftContainers]);
+    const leftNetworks = await tenantObjects('network', removal.id, project);
+    if (leftNetworks.length) await docker(['network', 'rm', ...leftNetworks]);
+    const present = new Set((await tenantVolumes(removal.id)).map((v) => v.name));
+    const leftVolumes = doomed.map((v) => v.name).filter((name) => present.has(name));
+    if (leftVolumes.length) await docker(['volume', 'rm', '--force', ...leftVolumes]);
+    if (doomed.length) log(`removed data volumes ${doomed.map((v) => v.name).join(', ')}`);
+    return { containers: containers.length, networks: networks.length, volumes: doomed.length };
+  }
+
+  list(tenant?: string) {
+    return listContainers(tenant);
+  }
+
+  logs(ref: string, lines: number) {
+    return containerLogs(ref, lines);
+  }
+
+  volumes(tenant: string) {
+    return tenantVolumes(tenant);
+  }
+
+  private async compose(id: string, dir: string, args: string[], log: Log) {
+    const { file, prefix } = await this.composeCommand();
+    const base = [
+      '-p',
+      projectName(id),
+      '-f',
+      path.join(dir, 'compose.yml'),
+      '--env-file',
+      path.join(dir, '.env'),
+    ];
+    return run(file, [...prefix, ...base, ...args], { log, cwd: dir, timeoutMs: 300_000 });
+  }
+
+  /** `docker compose` (v2) when the plugin works, else `docker-compose` (v1); detected once. */
+  private composeCommand(): Promise<ComposeCommand> {
+    this.command ??= (async () => {
+      if ((await run('docker', ['compose', 'version'])).ok) return { file: 'docker', prefix: ['compose'] };
+      if ((await run('docker-compose', ['version'])).ok) return { file: 'docker-compose', prefix: [] };
+      throw new Error(
+        'neither "docker compose" nor "docker-compose" works on this host (run npm run setup-host)',
+      );
+    })();
+    return this.command;
+  }
+}
+
+function writePrivate(file: string, text: string): void {
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}

@@ -1,0 +1,74 @@
+import { run } from './exec.js';
+import { LABEL_DATA_KEY, LABEL_MANAGED, LABEL_TENANT, type ContainerInfo } from './types.js';
+
+/** Plain docker CLI calls shared by runtime implementations. */
+
+const PS_FORMAT = [
+  '{{.ID}}',
+  '{{.Names}}',
+  '{{.State}}',
+  '{{.Status}}',
+  `{{.Label "${LABEL_TENANT}"}}`,
+  '{{.Label "com.docker.compose.service"}}',
+].join('\t');
+
+/** Fails with one clear line when the engine does not answer (dead socket: at once; busy: up to 20 s). */
+export async function checkEngine(): Promise<void> {
+  const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 20_000 });
+  if (r.ok) return;
+  const reason = r.output.trim().split('\n').filter(Boolean).pop() ?? r.problem;
+  throw new Error(`docker engine unreachable: ${reason || r.problem}; run npm run setup-host`);
+}
+
+/** All managed containers, or one tenant's, from one `docker ps -a` call. */
+export async function listContainers(tenant?: string): Promise<ContainerInfo[]> {
+  const filter = tenant ? `label=${LABEL_TENANT}=${tenant}` : `label=${LABEL_MANAGED}=true`;
+  const stdout = await docker(['ps', '-a', '--no-trunc', '--filter', filter, '--format', PS_FORMAT]);
+  return lines(stdout).map((line) => {
+    const [ref, name, state, status, owner, service] = line.split('\t');
+    return { ref, name, state, status, tenant: owner, service };
+  });
+}
+
+/** Ids of a tenant's containers or networks, matched by our label or by its compose project. */
+export async function tenantObjects(kind: 'container' | 'network', tenant: string, project: string) {
+  const cmd = kind === 'container' ? ['ps', '-a', '-q'] : ['network', 'ls', '-q'];
+  const found = new Set<string>();
+  for (const filter of [`label=${LABEL_TENANT}=${tenant}`, `label=com.docker.compose.project=${project}`]) {
+    for (const ref of lines(await docker([...cmd, '--no-trunc', '--filter', filter]))) found.add(ref);
+  }
+  return [...found];
+}
+
+export async function tenantVolumes(tenant: string): Promise<{ name: string; dataKey: string }[]> {
+  const format = `{{.Name}}\t{{.Label "${LABEL_DATA_KEY}"}}`;
+  const stdout = await docker([
+    'volume',
+    'ls',
+    '--filter',
+    `label=${LABEL_TENANT}=${tenant}`,
+    '--format',
+    format,
+  ]);
+  return lines(stdout).map((line) => {
+    const [name, dataKey] = line.split('\t');
+    return { name, dataKey: dataKey ?? '' };
+  });
+}
+
+export async function containerLogs(ref: string, count: number): Promise<string[]> {
+  const r = await run('docker', ['logs', '--tail', String(count), ref], { timeoutMs: 20_000 });
+  if (!r.ok && !r.output) throw new Error(r.problem);
+  return lines(r.output);
+}
+
+/** Runs a docker command and returns its stdout; throws with docker's message on failure. */
+export async function docker(args: string[]): Promise<string> {
+  const r = await run('docker', args, { timeoutMs: 60_000 });
+  if (!r.ok) throw new Error(r.problem);
+  return r.stdout;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}

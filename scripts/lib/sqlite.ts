@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+
+/**
+ * Opens a private SQLite file: the folder is 0700, the file and its -wal/-shm
+ * companions are 0600 (a umask of 077 while SQLite creates them, then a chmod).
+ */
+export function openPrivateDb(
+  dir: string,
+  file: string,
+  setup: (db: Database.Database) => void,
+): Database.Database {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+  const previous = setUmask(0o077);
+  try {
+    const db = new Database(file, { timeout: 10_000 });
+    retryBusy(() => setup(db));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+    }
+    return db;
+  } finally {
+    if (previous !== undefined) setUmask(previous);
+  }
+}
+
+/** Worker threads may not change the umask; the chmod above then does the job alone. */
+function setUmask(mask: number): number | undefined {
+  try {
+    return process.umask(mask);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Switching to WAL while another process creates the same file can report busy at once; retry briefly. */
+function retryBusy(fn: () => void): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || attempt >= 50) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.random() * 30);
+    }
+  }
+}

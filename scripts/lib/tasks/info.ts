@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { InfoArgs } from '../args.js';
+import { checkTenantId, errorMessage, tenantDir } from '../hosting.js';
+import type { KeptData, TenantRow } from '../registry.js';
+import type { ContainerInfo } from '../runtime/index.js';
+import { EXIT, TaskError, type Log } from '../task.js';
+import type { Hosting } from './context.js';
+import { printTable } from './info-table.js';
+
+export interface ContainerState {
+  name: string;
+  service: string;
+  state: string;
+  status: string;
+  logs?: string[];
+}
+
+export interface TenantInfo {
+  id: string;
+  template: string;
+  status: string;
+  url: string | null;
+  ports: { app: number; db: number };
+  createdAt: string;
+  updatedAt: string;
+  containers: ContainerState[];
+  /** Services the tenant declares that have no container: drift from the registry's side. */
+  missing: string[];
+}
+
+export interface Orphan {
+  id: string;
+  containers: ContainerState[];
+}
+
+export interface InfoResult {
+  tenants: TenantInfo[];
+  /** Containers with our labels but no registry row: drift from the engine's side. */
+  orphans: Orphan[];
+  kept: KeptData[];
+  /** "ok", or why the engine could not be asked (rows are then listed without containers). */
+  engine: string;
+}
+
+const LOG_LINES = 20;
+
+/** Every tenant (or one, with its container logs), compared with what the engine really runs. */
+export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoResult> {
+  const { settings, registry, runtime } = h;
+  const id = args.id === undefined ? undefined : checkTenantId(args.id, settings);
+  const rows = id ? [registry.get(id)].filter((r): r is TenantRow => r !== undefined) : registry.all();
+  let containers: ContainerInfo[] = [];
+  let engine = 'ok';
+  try {
+    await runtime.ensureReachable();
+    containers = await runtime.list(id);
+  } catch (err) {
+    engine = errorMessage(err);
+  }
+  const known = new Set(rows.map((r) => r.id));
+  const orphanIds = [...new Set(containers.map((c) => c.tenant))].filter((t) => !known.has(t)).sort();
+  const result: InfoResult = {
+    tenants: rows.map((row) =>
+      tenantInfo(
+        h,
+        row,
+        containers.filter((c) => c.tenant === row.id),
+      ),
+    ),
+    orphans: orphanIds.map((t) => ({
+      id: t,
+      containers: containers.filter((c) => c.tenant === t).map(state),
+    })),
+    kept: registry.allKeptData().filter((k) => !id || k.id === id),
+    engine,
+  };
+  if (id && !result.tenants.length && !result.orphans.length) {
+    throw new TaskError(`unknown tenant ${id}`, EXIT.notFound);
+  }
+  if (id) await attachLogs(h, containers, result);
+  printTable(result, log);
+  return result;
+}
+
+function tenantInfo(h: Hosting, row: TenantRow, own: ContainerInfo[]): TenantInfo {
+  const present = new Set(own.map((c) => c.service));
+  return {
+    id: row.id,
+    template: row.template,
+    status: row.status,
+    url: row.url,
+    ports: { app: row.appPort, db: row.dbPort },
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    containers: own.map(state),
+    missing: declaredServices(h, row).filter((s) => !present.has(s)),
+  };
+}
+
+/** The services in the tenant's rendered compose file, else in its template's. */
+function declaredServices(h: Hosting, row: TenantRow): string[] {
+  const candidates = [
+    path.join(tenantDir(h.settings, row.id), 'compose.yml'),
+    path.join(h.settings.templatesDir, row.template, 'compose.yml'),
+  ];
+  for (const file of candidates) {
+    try {
+      const doc = parse(fs.readFileSync(file, 'utf8')) as { services?: Record<string, unknown> };
+      return Object.keys(doc?.services ?? {});
+    } catch {
+      continue;
+    }
+  }
+  return [];
+}
+
+async function attachLogs(h: Hosting, containers: ContainerInfo[], result: InfoResult): Promise<void> {
+  const all = [
+    ...result.tenants.flatMap((t) => t.containers),
+    ...result.orphans.flatMap((o) => o.containers),
+  ];
+  for (const c of all) {
+    const ref = containers.find((x) => x.name === c.name)?.ref;
+    if (ref)
+      c.logs = await h.runtime
+        .logs(ref, LOG_LINES)
+        .catch((err) => [`(logs unavailable: ${errorMessage(err)})`]);
+  }
+}
+
+function state(c: ContainerInfo): ContainerState {
+  return { name: c.name, service: c.service, state: c.state, status: c.status };
+}
