@@ -42,19 +42,21 @@ export class LiveRun {
         /* not JSON: an ordinary line */
       }
     }
-    const event: RunEvent = { type: 'output', seq: ++this.seq, stream, text };
-    if (this.truncated) return this.notify(event);
-    this.outputBytes += Buffer.byteLength(text) + 1;
-    if (this.outputBytes > this.maxOutputBytes) {
+    if (!this.truncated) {
+      this.outputBytes += Buffer.byteLength(text) + 1;
+      if (this.outputBytes <= this.maxOutputBytes) {
+        this.push({ type: 'output', seq: ++this.seq, stream, text });
+        return;
+      }
       this.truncated = true;
       this.push({
-        ...event,
+        type: 'output',
+        seq: ++this.seq,
         stream: 'stderr',
         text: `[probe: output truncated after ${this.maxOutputBytes} bytes; later lines are streamed, not kept]`,
       });
-      return;
     }
-    this.push(event);
+    this.notify({ type: 'output', seq: ++this.seq, stream, text });
   }
 
   finish(end: RunEnd): RunEvent {

@@ -205,7 +205,10 @@ describe('hosting tasks end to end', () => {
     );
     const drift = await info();
     expect(drift.result.tenants.find((t: { id: string }) => t.id === 'shop-a').missing).toEqual(['app']);
-    expect(drift.result.orphans.map((o: { id: string }) => o.id)).toEqual(['ghost']);
+    // Other projects on this engine (a running demo, say) are orphans to this registry too.
+    const orphans = drift.result.orphans.map((o: { id: string }) => o.id);
+    expect(orphans).toContain('ghost');
+    expect(orphans).not.toContain('shop-a');
     expect(drift.stdout).toMatch(/drift: shop-a has no container for app/);
     expect((await info({ id: 'ghost' })).code).toBe(0);
     expect((await info({ id: 'nobody' })).code).toBe(4);

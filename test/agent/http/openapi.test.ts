@@ -57,6 +57,6 @@ describe('OpenAPI document', () => {
     expect(doc.components.schemas.ErrorCode.enum.sort()).toEqual(Object.keys(ERROR_CATALOGUE).sort());
     const readme = readFileSync(resolve(HTTP, '../../README.md'), 'utf8');
     for (const [code, { status }] of Object.entries(ERROR_CATALOGUE))
-      expect(readme).toMatch(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
+      expect(readme).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${status}\\s*\\|`));
   });
 });
