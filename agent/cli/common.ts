@@ -5,6 +5,14 @@ import { parseDuration } from '../config/duration.js';
 
 export class UsageError extends Error {}
 
+/** The options of every command that talks to a running agent. */
+export const REMOTE_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
 export interface Command {
   summary: string;
   usage: string;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createClient, ProbeError, type ArgValue, type TaskInfo } from '../client/index.js';
-import { agentUrl, tokenFor, UsageError, type Command } from './common.js';
+import { agentUrl, REMOTE_OPTIONS, tokenFor, UsageError, type Command } from './common.js';
 
 /** Turns `key=value` words into typed args, by the types the agent declares for the task. */
 export function typedArgs(words: string[], task: TaskInfo | undefined): Record<string, ArgValue> {

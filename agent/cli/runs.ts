@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createClient } from '../client/index.js';
-import { agentUrl, tokenFor, type Command } from './common.js';
+import { agentUrl, REMOTE_OPTIONS, tokenFor, type Command } from './common.js';
 
 export const runs: Command = {
   summary: 'list runs, or show one with its output',
@@ -11,13 +11,10 @@ export const runs: Command = {
       args: argv,
       allowPositionals: true,
       options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        config: { type: 'string' },
+        ...REMOTE_OPTIONS,
         task: { type: 'string' },
         status: { type: 'string' },
         limit: { type: 'string' },
-        json: { type: 'boolean' },
       },
     });
     const client = createClient({ url: agentUrl(values), token: tokenFor(values, 'runs:read') });

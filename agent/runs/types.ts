@@ -1,6 +1,8 @@
-import type { ArgValues } from '../tasks/args.js';
+import type { RunStatus } from '../client/types.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'canceled' | 'interrupted';
+// The wire shapes are defined once, with the client that reads them.
+export type { RunEvent, RunRecord, RunStatus } from '../client/types.js';
+
 export const FINAL_STATUSES: readonly RunStatus[] = [
   'succeeded',
   'failed',
@@ -9,31 +11,10 @@ export const FINAL_STATUSES: readonly RunStatus[] = [
   'interrupted',
 ];
 
-/** The events of a run, in the order a client sees them; every event carries its seq. */
-export type RunEvent =
-  | { type: 'run'; seq: number; id: string; task: string; args: ArgValues; startedAt: string }
-  | { type: 'output'; seq: number; stream: 'stdout' | 'stderr'; text: string }
-  | { type: 'result'; seq: number; data: unknown }
-  | { type: 'end'; seq: number; status: RunStatus; exitCode: number | null; durationMs: number };
-
 /** The one result shape every run ends with. */
 export interface RunEnd {
   status: RunStatus;
   exitCode: number | null;
   durationMs: number;
   result?: unknown;
-}
-
-export interface RunRecord {
-  id: string;
-  task: string;
-  args: ArgValues;
-  sub: string;
-  status: RunStatus;
-  exitCode: number | null;
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  result: unknown;
-  outputTruncated: boolean;
 }
