@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { ConfigError, type AgentConfig } from '../config/load.js';
 
 export const MIN_SECRET_BYTES = 32;
+/** RFC 7518 3.2: an HMAC key at least as long as the hash. */
+const HASH_BYTES: Record<string, number> = { HS256: 32, HS384: 48, HS512: 64 };
 
 export interface Keys {
   /** Verifies tokens: the HMAC secret or the public key. */
@@ -13,7 +15,7 @@ export interface Keys {
 }
 
 /** Reads the HS secret file, creating one (48 random bytes, mode 0600) when it is missing. */
-function loadSecret(file: string): KeyObject {
+function loadSecret(file: string, minBytes: number): KeyObject {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(48).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
@@ -23,9 +25,9 @@ function loadSecret(file: string): KeyObject {
   }
   const bytes = readFileSync(file);
   const secret = bytes.subarray(0, bytes.at(-1) === 0x0a ? bytes.length - 1 : bytes.length);
-  if (secret.length < MIN_SECRET_BYTES) {
+  if (secret.length < minBytes) {
     throw new ConfigError(
-      `auth.secretFile: ${file} holds ${secret.length} bytes; an HMAC secret needs at least ${MIN_SECRET_BYTES}`,
+      `auth.secretFile: ${file} holds ${secret.length} bytes; an HMAC secret needs at least ${minBytes}`,
     );
   }
   return createSecretKey(secret);
@@ -41,7 +43,8 @@ function readKey(file: string, key: string): Buffer {
 
 export function loadKeys(auth: AgentConfig['auth']): Keys {
   if (auth.algorithms[0].startsWith('HS')) {
-    const secret = loadSecret(auth.secretFile!);
+    const minBytes = Math.max(MIN_SECRET_BYTES, ...auth.algorithms.map((a) => HASH_BYTES[a] ?? 0));
+    const secret = loadSecret(auth.secretFile!, minBytes);
     return { verify: secret, sign: secret };
   }
   const verify = createPublicKey(readKey(auth.publicKeyFile!, 'auth.publicKeyFile'));

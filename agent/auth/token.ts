@@ -38,7 +38,9 @@ export function makeVerifier(auth: AgentConfig['auth'], keys: Keys): (token: str
     }
     const claims = decoded.payload as jwt.JwtPayload;
     if (typeof claims.exp !== 'number') throw new TokenError('exp claim required');
-    const from = typeof claims.iat === 'number' ? claims.iat : Date.now() / 1000;
+    const now = Date.now() / 1000;
+    // An iat in the future must not stretch the lifetime past maxTtl.
+    const from = typeof claims.iat === 'number' ? Math.min(claims.iat, now) : now;
     if (claims.exp - from > maxTtlSec + 5) throw new TokenError('token lifetime exceeds maxTtl');
     if (typeof claims.sub !== 'string' || !claims.sub) throw new TokenError('sub claim required');
     return { sub: claims.sub, scopes: new Scopes(claims.scope) };

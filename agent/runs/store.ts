@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgValues } from '../tasks/args.js';
 import type { RunEnd, RunEvent, RunRecord, RunStatus } from './types.js';
@@ -52,6 +52,7 @@ export class RunStore {
 
   constructor(stateDir: string) {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    chmodSync(stateDir, 0o700); // a log file placed inside may have created it 0755 first
     const file = join(stateDir, 'runs.db');
     closeSync(openSync(file, 'a', 0o600)); // SQLite gives -wal and -shm the db file's mode
     this.db = new Database(file, { timeout: 5000 });

@@ -8,7 +8,9 @@ export type ArgsValidator = (
   input: unknown,
 ) => { ok: true; values: ArgValues } | { ok: false; message: string };
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+/** Half a surrogate pair reaches a script as U+FFFD, so two different args would look alike. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
 const DEFAULT_MAX_LENGTH = 1024;
 
 function stringArg(name: string, spec: ArgSpec): z.ZodType<string> {
@@ -20,7 +22,9 @@ function stringArg(name: string, spec: ArgSpec): z.ZodType<string> {
   if (spec.minLength !== undefined) s = s.min(spec.minLength, `${name} is shorter than ${spec.minLength}`);
   if (spec.pattern !== undefined)
     s = s.regex(new RegExp(spec.pattern, 'u'), `${name} must match ${spec.pattern}`);
-  return s.refine((v) => !CONTROL_CHARS.test(v), `${name} contains a control character`);
+  return s
+    .refine((v) => !CONTROL_CHARS.test(v), `${name} contains a control character`)
+    .refine((v) => !LONE_SURROGATE.test(v), `${name} is not well-formed Unicode`);
 }
 
 function numberArg(name: string, spec: ArgSpec, integer: boolean): z.ZodType<number> {
