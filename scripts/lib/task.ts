@@ -40,6 +40,19 @@ export function parseArgs(argv: readonly string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * Turns the agent's SIGTERM (a cancel, or the task's timeout) into an abort signal, so a
+ * task can undo its work within the kill grace instead of dying half-way.
+ */
+export function abortOnTermination(): AbortSignal {
+  const controller = new AbortController();
+  // `on`, not `once`: execa's exit hook re-raises a signal that no other listener is left for.
+  process.on('SIGTERM', () =>
+    controller.abort(new TaskError('stopped by the agent (canceled or timed out)', EXIT.failed)),
+  );
+  return controller.signal;
+}
+
 export function flag(value: string | undefined): boolean {
   return value === 'true' || value === '1';
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, ProbeError, type ProbeClient } from '../../agent/client/index.js';
 import { startTestAgent, type TestAgent } from '../helpers/agent.js';
+import { dockerLeftovers } from '../helpers/hosting.js';
 import { REPO, startNginx, type PrivateNginx } from '../helpers/nginx.js';
 
 /** The shipped hosting tasks, as config/agent.yaml declares them, against a private nginx. */
@@ -59,7 +60,7 @@ beforeAll(async () => {
   client = createClient({ url: agent.url, token: agent.token('provision teardown info runs:read') });
 });
 afterAll(async () => {
-  for (const id of ['api-one', 'api-twin']) await client.teardown(id).catch(() => undefined);
+  for (const id of ['api-one', 'api-twin', 'api-cancel']) await client.teardown(id).catch(() => undefined);
   await agent?.stop();
   await nginx?.stop();
 });
@@ -95,6 +96,28 @@ describe('hosting through the agent API', () => {
   it('refuses a second provision of an existing tenant with exit code 3', async () => {
     const outcome = await client.run('provision', { id: 'api-one' }, { allowFailure: true });
     expect(outcome.end).toMatchObject({ status: 'failed', exitCode: 3 });
+  });
+
+  it('rolls a canceled provision back: nothing of the tenant is left', async () => {
+    let id = '';
+    const canceled = client.run(
+      'provision',
+      { id: 'api-cancel' },
+      {
+        allowFailure: true,
+        onEvent: (e) => {
+          if (e.type === 'run') id = e.id;
+          if (e.type === 'output' && e.text.includes('Starting containers')) void client.runs.cancel(id);
+        },
+      },
+    );
+    const outcome = await canceled;
+    expect(outcome.end.status).toBe('canceled');
+    const record = await client.runs.get(outcome.id);
+    expect(record.output).toContain('[rollback]');
+    expect(await dockerLeftovers('api-cancel')).toEqual([]);
+    const info = (await client.info()) as { tenants: { id: string }[] };
+    expect(info.tenants.map((t) => t.id)).not.toContain('api-cancel');
   });
 
   it('tears a tenant down through the API; its host name then reaches no tenant', async () => {

@@ -18,7 +18,12 @@ export interface ProvisionResult {
  * The one-click chain: deploy, then nginx-config, then verify through nginx. When a
  * step fails, a teardown rolls everything back and the error names the failed step.
  */
-export async function provision(h: Hosting, args: DeployArgs, log: Log): Promise<ProvisionResult> {
+export async function provision(
+  h: Hosting,
+  args: DeployArgs,
+  log: Log,
+  signal?: AbortSignal,
+): Promise<ProvisionResult> {
   const id = checkTenantId(args.id, h.settings);
   const existing = h.registry.get(id);
   if (existing) {
@@ -29,9 +34,10 @@ export async function provision(h: Hosting, args: DeployArgs, log: Log): Promise
   }
   await engineReachable(h);
   step(log, `Provisioning ${id}`);
-  const deployed = await runStep(h, args, log, 'deploy', (l) => deploy(h, args, l));
-  const site = await runStep(h, args, log, 'nginx-config', (l) => nginxConfig(h, { id }, l));
-  await runStep(h, args, log, 'verify', (l) => verifyServed(h.settings, id, l));
+  const run = <T>(name: string, fn: (l: Log) => Promise<T>) => runStep(h, args, log, name, fn, signal);
+  const deployed = await run('deploy', (l) => deploy(h, args, l));
+  const site = await run('nginx-config', (l) => nginxConfig(h, { id }, l));
+  await run('verify', (l) => verifyServed(h.settings, id, l));
   step(log, `${id} is live at ${site.url}`);
   return { id, url: site.url, ports: deployed.ports, template: deployed.template };
 }
@@ -40,10 +46,22 @@ export async function provision(h: Hosting, args: DeployArgs, log: Log): Promise
  * Runs one step with its lines tagged `[step]`. A failure rolls back with teardown,
  * except usage and already-exists errors, which happen before anything is created.
  */
-async function runStep<T>(h: Hosting, args: DeployArgs, log: Log, name: string, fn: (l: Log) => Promise<T>) {
+async function runStep<T>(
+  h: Hosting,
+  args: DeployArgs,
+  log: Log,
+  name: string,
+  fn: (l: Log) => Promise<T>,
+  signal?: AbortSignal,
+) {
+  let work: Promise<T> | undefined;
   try {
-    return await fn(tagged(log, name));
+    signal?.throwIfAborted();
+    work = fn(tagged(log, name));
+    return await (signal ? Promise.race([work, aborted(signal)]) : work);
   } catch (err) {
+    // Stopped by the agent: let the step's own clean-up settle (its children got SIGTERM too).
+    if (signal?.aborted && work) await Promise.race([work.catch(() => undefined), delay(2000)]);
     const code = err instanceof TaskError ? err.exitCode : EXIT.failed;
     if (code === EXIT.usage || code === EXIT.exists) throw err;
     const rollback = tagged(log, 'rollback');
@@ -59,3 +77,12 @@ async function runStep<T>(h: Hosting, args: DeployArgs, log: Log, name: string, 
     );
   }
 }
+
+/** Rejects with the signal's reason once it aborts (a cancel or timeout from the agent). */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) =>
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+  );
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
