@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/e2e/**', 'test/battery/**', 'node_modules/**'],
+          exclude: ['test/e2e/**', 'test/battery/**', 'test/swarm/**', 'node_modules/**'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },
@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts', 'test/battery/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'test/battery/**/*.test.ts', 'test/swarm/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,

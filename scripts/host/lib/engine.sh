@@ -69,7 +69,8 @@ start_dockerd() {
   fi
   write_daemon_json
   ensure_cgroups
-  setsid nohup dockerd --pidfile "$DOCKERD_PID" </dev/null >>"$DOCKERD_LOG" 2>&1 9>&- &
+  # No registry is needed: a swarm task uses the local image instead of asking a registry first.
+  DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nohup dockerd --pidfile "$DOCKERD_PID" </dev/null >>"$DOCKERD_LOG" 2>&1 9>&- &
   DOCKERD_STARTED=$!
   info "started dockerd (pid $DOCKERD_STARTED), log in $DOCKERD_LOG"
 }
