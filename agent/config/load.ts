@@ -141,6 +141,7 @@ function resolveHosting(
     ports: h.ports,
     reserved: h.reserved,
     runtime: h.runtime,
+    ...(h.swarm ? { swarm: h.swarm } : {}),
     nginx: {
       ...h.nginx,
       confDir: at(h.nginx.confDir),

@@ -77,6 +77,35 @@ const nginx = z.strictObject({
   logDir: z.string().default('/var/log/nginx'),
 });
 
+const swarmNode = z.strictObject({
+  docker: z
+    .string()
+    .regex(/^(unix|tcp|ssh):\/\/\S+$/, 'a docker endpoint such as unix:///run/docker.sock or ssh://host')
+    .optional(),
+  address: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'an IP address or host name')
+    .optional(),
+});
+
+const swarm = z.strictObject({
+  nodes: z
+    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, 'node keys are node host names'), swarmNode)
+    .default({}),
+  constraints: z
+    .array(z.string().regex(/^[\w.-]+\s*(==|!=)\s*\S+$/, 'e.g. node.labels.tier == web'))
+    .default([]),
+  limits: z
+    .strictObject({
+      memory: z
+        .string()
+        .regex(/^\d+[kKmMgG]$/, 'e.g. 512M or 1G')
+        .default('512M'),
+      cpus: z.number().positive().max(256).default(1),
+    })
+    .prefault({}),
+});
+
 const hosting = z.strictObject({
   domain: z.string().regex(/^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/),
   defaultTemplate: z
@@ -89,6 +118,7 @@ const hosting = z.strictObject({
     .refine((p) => p.from < p.to, 'ports.from must be below ports.to'),
   reserved: z.array(z.string()).default(['www', 'api', 'admin', 'mail', 'probe']),
   runtime: z.enum(['compose', 'swarm']).default('compose'),
+  swarm: swarm.optional(),
   nginx,
 });
 

@@ -5,17 +5,21 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** One GET to 127.0.0.1:<port>, optionally with a Host header (Node does not resolve *.localhost). */
+/**
+ * One GET to <address>:<port> (127.0.0.1 unless given: a swarm node's address), optionally
+ * with a Host header (Node does not resolve *.localhost).
+ */
 export function httpGet(
   port: number,
   urlPath: string,
   hostHeader?: string,
   timeoutMs = 3000,
+  address = '127.0.0.1',
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.get(
       {
-        host: '127.0.0.1',
+        host: address,
         port,
         path: urlPath,
         headers: hostHeader ? { host: hostHeader } : {},

@@ -1,71 +1,49 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { isPortFree } from './ports.js';
-import { openPrivateDb } from './sqlite.js';
+import { dbProblem, openPrivateDb } from './sqlite.js';
 import { EXIT, TaskError } from './task.js';
+import {
+  SCHEMA,
+  SELECT_TENANT,
+  type KeptData,
+  type NodeChoice,
+  type PortRange,
+  type TenantRow,
+  type TenantStatus,
+} from './registry-schema.js';
 
-export type TenantStatus = 'provisioning' | 'running' | 'failed' | 'deleting';
-
-export interface TenantRow {
-  id: string;
-  template: string;
-  appPort: number;
-  dbPort: number;
-  status: TenantStatus;
-  url: string | null;
-  node: string | null;
-  dataKey: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface KeptData {
-  id: string;
-  dataKey: string;
-  template: string;
-  keptAt: string;
-}
-
-export interface PortRange {
-  from: number;
-  to: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tenants (
-  id TEXT PRIMARY KEY,
-  template TEXT NOT NULL,
-  app_port INTEGER NOT NULL UNIQUE,
-  db_port INTEGER NOT NULL UNIQUE,
-  status TEXT NOT NULL CHECK (status IN ('provisioning', 'running', 'failed', 'deleting')),
-  url TEXT,
-  node TEXT,
-  data_key TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS kept_data (
-  id TEXT NOT NULL,
-  data_key TEXT NOT NULL,
-  template TEXT NOT NULL,
-  kept_at TEXT NOT NULL,
-  PRIMARY KEY (id, data_key)
-);`;
-
-const SELECT_TENANT = `SELECT id, template, app_port AS appPort, db_port AS dbPort, status, url, node,
-  data_key AS dataKey, created_at AS createdAt, updated_at AS updatedAt FROM tenants`;
+export type { KeptData, NodeChoice, PortRange, TenantRow, TenantStatus } from './registry-schema.js';
 
 /** The tenant registry: which tenants exist, their ports, status and data key. */
 export class Registry {
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly file: string,
+  ) {}
 
-  /** Opens (creating if needed) `<stateDir>/registry.db`. */
+  /** Opens (creating if needed) `<stateDir>/registry.db`; a failure is one clear task error. */
   static open(stateDir: string): Registry {
-    const db = openPrivateDb(stateDir, path.join(stateDir, 'registry.db'), (d) => {
-      d.pragma('journal_mode = WAL');
-      d.exec(SCHEMA);
-    });
-    return new Registry(db);
+    const file = path.join(stateDir, 'registry.db');
+    try {
+      const db = openPrivateDb(stateDir, file, (d) => {
+        d.pragma('journal_mode = WAL');
+        d.exec(SCHEMA);
+      });
+      return new Registry(db, file);
+    } catch (err) {
+      throw new TaskError(`the tenant registry ${dbProblem(file, err)}`, EXIT.failed, { cause: err });
+    }
+  }
+
+  /** Runs a write; a lock held too long or a full disk becomes one clear task error. */
+  private write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof TaskError) throw err;
+      throw new TaskError(`the tenant registry ${dbProblem(this.file, err)}`, EXIT.failed, { cause: err });
+    }
   }
 
   close(): void {
@@ -84,25 +62,28 @@ export class Registry {
    * Creates the tenant row (status provisioning) with the first two free ports of the range.
    * The whole read-probe-insert runs under one write lock (BEGIN IMMEDIATE), so processes
    * allocating at the same time never get the same port. A port some foreign process
-   * listens on is skipped.
+   * listens on is skipped. The node, when chosen from the load, is chosen under the same lock.
    */
   async allocate(
-    tenant: { id: string; template: string; dataKey: string },
+    tenant: { id: string; template: string; dataKey: string; node?: NodeChoice },
     range: PortRange,
     isFree: (port: number) => Promise<boolean> = isPortFree,
   ): Promise<TenantRow> {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.write(() => this.db.exec('BEGIN IMMEDIATE'));
     try {
       if (this.get(tenant.id)) throw new TaskError(`tenant ${tenant.id} already exists`, EXIT.exists);
       const [app, db] = await this.firstFreePorts(range, 2, isFree);
+      const node = typeof tenant.node === 'function' ? tenant.node(this.nodeLoad()) : (tenant.node ?? null);
       const now = new Date().toISOString();
-      this.db
-        .prepare(
-          `INSERT INTO tenants (id, template, app_port, db_port, status, data_key, created_at, updated_at)
-           VALUES (?, ?, ?, ?, 'provisioning', ?, ?, ?)`,
-        )
-        .run(tenant.id, tenant.template, app, db, tenant.dataKey, now, now);
-      this.db.exec('COMMIT');
+      this.write(() => {
+        this.db
+          .prepare(
+            `INSERT INTO tenants (id, template, app_port, db_port, status, node, data_key, created_at, updated_at)
+             VALUES (?, ?, ?, ?, 'provisioning', ?, ?, ?, ?)`,
+          )
+          .run(tenant.id, tenant.template, app, db, node, tenant.dataKey, now, now);
+        this.db.exec('COMMIT');
+      });
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw err;
@@ -128,24 +109,38 @@ export class Registry {
     return found;
   }
 
+  /** Tenants pinned to each node: what placement balances. */
+  nodeLoad(): Record<string, number> {
+    const rows = this.db
+      .prepare('SELECT node, COUNT(*) AS n FROM tenants WHERE node IS NOT NULL GROUP BY node')
+      .all() as { node: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.node, r.n]));
+  }
+
   setStatus(id: string, status: TenantStatus): void {
-    this.db.prepare('UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?').run(status, now(), id);
+    this.write(() =>
+      this.db.prepare('UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?').run(status, now(), id),
+    );
   }
 
   setUrl(id: string, url: string | null): void {
-    this.db.prepare('UPDATE tenants SET url = ?, updated_at = ? WHERE id = ?').run(url, now(), id);
+    this.write(() =>
+      this.db.prepare('UPDATE tenants SET url = ?, updated_at = ? WHERE id = ?').run(url, now(), id),
+    );
   }
 
   /** Deletes the row, which frees its ports. */
   release(id: string): void {
-    this.db.prepare('DELETE FROM tenants WHERE id = ?').run(id);
+    this.write(() => this.db.prepare('DELETE FROM tenants WHERE id = ?').run(id));
   }
 
   /** Records volumes kept by `teardown keepData=true`, so a later deploy can reattach them. */
   keepData(record: Omit<KeptData, 'keptAt'>): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO kept_data (id, data_key, template, kept_at) VALUES (?, ?, ?, ?)')
-      .run(record.id, record.dataKey, record.template, now());
+    this.write(() =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO kept_data (id, data_key, template, kept_at) VALUES (?, ?, ?, ?)')
+        .run(record.id, record.dataKey, record.template, now()),
+    );
   }
 
   /** The most recently kept data of a tenant id, if any. */
@@ -165,7 +160,7 @@ export class Registry {
   }
 
   consumeKeptData(id: string, dataKey: string): void {
-    this.db.prepare('DELETE FROM kept_data WHERE id = ? AND data_key = ?').run(id, dataKey);
+    this.write(() => this.db.prepare('DELETE FROM kept_data WHERE id = ? AND data_key = ?').run(id, dataKey));
   }
 }
 

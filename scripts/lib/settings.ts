@@ -18,6 +18,23 @@ export interface NginxSettings {
   logDir: string;
 }
 
+/** One swarm node as the agent reaches it; keyed by the node's hostname. */
+export interface SwarmNodeSettings {
+  /** That node's own engine (unix://, tcp://, ssh://): volumes are node-local, only it can remove them. */
+  docker?: string;
+  /** The address nginx and the health checks reach the node's published ports on; default its swarm address. */
+  address?: string;
+}
+
+export interface SwarmSettings {
+  /** Per-node engine endpoints and addresses; the manager the agent runs on needs no entry. */
+  nodes: Record<string, SwarmNodeSettings>;
+  /** Extra placement constraints for every tenant service, e.g. "node.labels.probe.tenants == 1". */
+  constraints: string[];
+  /** Resource limits for each tenant service that does not declare its own. */
+  limits: { memory: string; cpus: number };
+}
+
 export interface HostingSettings {
   /** Absolute; the registry is <stateDir>/registry.db, tenants live in <stateDir>/tenants/<id>/. */
   stateDir: string;
@@ -28,8 +45,16 @@ export interface HostingSettings {
   ports: { from: number; to: number };
   reserved: string[];
   runtime: 'compose' | 'swarm';
+  /** The swarm runtime's settings; defaults apply when absent. */
+  swarm?: SwarmSettings;
   nginx: NginxSettings;
 }
+
+export const SWARM_DEFAULTS: SwarmSettings = {
+  nodes: {},
+  constraints: [],
+  limits: { memory: '512M', cpus: 1 },
+};
 
 export const HOSTING_ENV = 'PROBE_HOSTING';
 

@@ -1,5 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
+
+/** How long a statement waits for another process's write lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 10_000;
 
 /**
  * Opens a private SQLite file: the folder is 0700, the file and its -wal/-shm
@@ -14,8 +18,13 @@ export function openPrivateDb(
   fs.chmodSync(dir, 0o700);
   const previous = setUmask(0o077);
   try {
-    const db = new Database(file, { timeout: 10_000 });
-    retryBusy(() => setup(db));
+    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      retryBusy(() => setup(db));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     for (const f of [file, `${file}-wal`, `${file}-shm`]) {
       if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
     }
@@ -44,5 +53,29 @@ function retryBusy(fn: () => void): void {
       if (!code.startsWith('SQLITE_BUSY') || attempt >= 50) throw err;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.random() * 30);
     }
+  }
+}
+
+/**
+ * Why a SQLite file could not be used, in words an operator acts on: a lock held by another
+ * process, or a full disk (SQLite may call that a disk I/O error, when it cannot grow -shm).
+ */
+export function dbProblem(file: string, err: unknown): string {
+  const code = (err as { code?: string }).code ?? '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code.startsWith('SQLITE_BUSY')) {
+    return `${file} is locked by another process (waited ${BUSY_TIMEOUT_MS / 1000} s): ${message}`;
+  }
+  const free = freeBytes(path.dirname(file));
+  const full = code === 'SQLITE_FULL' || (free !== undefined && free < 64 * 1024);
+  return `${file} cannot be written: ${message}${full ? ` (no space left on the disk of ${path.dirname(file)})` : ''}`;
+}
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const stats = fs.statfsSync(dir);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
   }
 }

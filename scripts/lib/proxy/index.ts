@@ -12,6 +12,38 @@ export interface Site {
   id: string;
   serverName: string;
   appPort: number;
+  /** Where the app's port answers: 127.0.0.1 on one host, the node's address on a cluster. */
+  address?: string;
+}
+
+/** The first line of every vhost we write names its upstream, so a re-point can compare. */
+const UPSTREAM_MARK = '# probe upstream: ';
+
+export function upstreamOf(site: Site): string {
+  return `${site.address ?? '127.0.0.1'}:${site.appPort}`;
+}
+
+/** The upstream a vhost file was written for, or undefined when it has none or does not exist. */
+export function currentUpstream(nginx: NginxSettings, id: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(vhostFile(nginx, id), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return text.startsWith(UPSTREAM_MARK) ? text.slice(UPSTREAM_MARK.length, text.indexOf('\n')) : undefined;
+}
+
+function renderSite(nginx: NginxSettings, site: Site): string {
+  const upstream = upstreamOf(site);
+  const text = renderVhost(fs.readFileSync(nginx.vhostTemplate, 'utf8'), {
+    ID: site.id,
+    SERVER_NAME: site.serverName,
+    LISTEN: String(nginx.listen),
+    UPSTREAM: upstream,
+    LOG_DIR: nginx.logDir,
+  });
+  return `${UPSTREAM_MARK}${upstream}\n${text}`;
 }
 
 /** The vhost file of a tenant. */
@@ -30,13 +62,7 @@ export async function writeVhost(
   site: Site,
   log: Log,
 ): Promise<string> {
-  const text = renderVhost(fs.readFileSync(nginx.vhostTemplate, 'utf8'), {
-    ID: site.id,
-    SERVER_NAME: site.serverName,
-    LISTEN: String(nginx.listen),
-    UPSTREAM: `127.0.0.1:${site.appPort}`,
-    LOG_DIR: nginx.logDir,
-  });
+  const text = renderSite(nginx, site);
   const file = vhostFile(nginx, site.id);
   await withNginxLock(stateDir, async () => {
     fs.mkdirSync(nginx.confDir, { recursive: true });
@@ -50,6 +76,31 @@ export async function writeVhost(
     await testAndReload(nginx, log, () => undo.reverse().forEach((restore) => restore()));
   });
   return file;
+}
+
+/**
+ * Points an existing vhost at a new upstream (a tenant that moved to another node), through
+ * the same test, reload and restore path as writeVhost. A missing vhost is left missing: a
+ * tenant being removed is never published again.
+ */
+export async function repointVhost(
+  stateDir: string,
+  nginx: NginxSettings,
+  site: Site,
+  log: Log,
+): Promise<'absent' | 'unchanged' | 'repointed'> {
+  const upstream = upstreamOf(site);
+  const now = () => (fs.existsSync(vhostFile(nginx, site.id)) ? currentUpstream(nginx, site.id) : null);
+  if (now() === upstream) return 'unchanged';
+  return withNginxLock(stateDir, async () => {
+    const before = now();
+    if (before === null) return 'absent';
+    if (before === upstream) return 'unchanged';
+    const restore = replaceFile(vhostFile(nginx, site.id), renderSite(nginx, site));
+    log(`re-pointing ${site.serverName}: ${before ?? '?'} -> ${upstream}`);
+    await testAndReload(nginx, log, restore);
+    return 'repointed';
+  });
 }
 
 /** Removes a tenant's vhost and reloads; false when there was none. */

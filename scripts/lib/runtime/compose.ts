@@ -5,6 +5,7 @@ import {
   checkEngine,
   containerLogs,
   docker,
+  engineLost,
   listContainers,
   tenantObjects,
   tenantVolumes,
@@ -46,7 +47,7 @@ export class ComposeRuntime implements Runtime {
     writePrivate(path.join(w.dir, 'compose.yml'), text);
     writePrivate(path.join(w.dir, '.env'), renderEnv(vars));
     const r = await this.compose(w.id, w.dir, ['up', '-d', '--remove-orphans'], log);
-    if (!r.ok) throw new Error(`starting containers failed: ${r.problem}`);
+    if (!r.ok) throw new Error(`starting containers failed: ${(await engineLost()) ?? r.problem}`);
   }
 
   /** Compose removes what its file declares; a label sweep then removes whatever is left. */

@@ -12,12 +12,35 @@ const PS_FORMAT = [
   '{{.Label "com.docker.compose.service"}}',
 ].join('\t');
 
+const ENGINE_TIMEOUT_MS = 20_000;
+
 /** Fails with one clear line when the engine does not answer (dead socket: at once; busy: up to 20 s). */
 export async function checkEngine(): Promise<void> {
-  const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 20_000 });
+  const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
+    timeoutMs: ENGINE_TIMEOUT_MS,
+  });
   if (r.ok) return;
+  if (r.timedOut) {
+    // Set-up would not help here: the engine is there, but it (or this host) is too busy.
+    throw new Error(
+      `docker engine did not answer within ${ENGINE_TIMEOUT_MS / 1000} s: the engine or this host is overloaded`,
+    );
+  }
   const reason = r.output.trim().split('\n').filter(Boolean).pop() ?? r.problem;
   throw new Error(`docker engine unreachable: ${reason || r.problem}; run npm run setup-host`);
+}
+
+/**
+ * Asked afresh after a failure: why the engine stopped answering, or undefined when it still
+ * does. Compose words a lost engine in its own way ("Couldn't connect … http+docker://localhost").
+ */
+export async function engineLost(): Promise<string | undefined> {
+  try {
+    await checkEngine();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /** All managed containers, or one tenant's, from one `docker ps -a` call. */

@@ -3,6 +3,8 @@ import type { Log } from '../task.js';
 
 export interface RunResult {
   ok: boolean;
+  /** True when the command was killed for running past timeoutMs. */
+  timedOut: boolean;
   exitCode: number | undefined;
   stdout: string;
   /** stdout and stderr interleaved, for error messages. */
@@ -41,6 +43,7 @@ export async function run(file: string, args: string[], options: RunOptions = {}
   const output = String(r.all ?? '');
   return {
     ok: !r.failed,
+    timedOut: r.timedOut,
     exitCode: r.exitCode,
     stdout: String(r.stdout ?? ''),
     output,

@@ -13,7 +13,7 @@ export interface RenderInput {
   vars: Record<string, string>;
 }
 
-type Doc = Record<string, unknown>;
+export type Doc = Record<string, unknown>;
 
 /** The compose project of a tenant. */
 export function projectName(id: string): string {
@@ -31,6 +31,15 @@ export function volumeName(id: string, volume: string, dataKey: string): string 
  * and a clear refusal of anything published beyond 127.0.0.1.
  */
 export function renderCompose(templateText: string, input: RenderInput): string {
+  return renderedHeader(input) + stringify(composeDoc(templateText, input));
+}
+
+export function renderedHeader(input: Pick<RenderInput, 'templateName' | 'id'>): string {
+  return `# Rendered from template ${input.templateName} for tenant ${input.id}; do not edit.\n`;
+}
+
+/** The tenant's compose document, before it is written: what renderCompose prints. */
+export function composeDoc(templateText: string, input: RenderInput): Doc {
   const doc = parse(templateText) as Doc | null;
   const services = doc?.services as Record<string, Doc | null> | undefined;
   if (!doc || !services || typeof services !== 'object' || Object.keys(services).length === 0) {
@@ -54,8 +63,7 @@ export function renderCompose(templateText: string, input: RenderInput): string 
   }
   doc.volumes = labelVolumes(doc.volumes as Record<string, Doc | null> | undefined, input, labels);
   doc.networks = labelNetworks(doc.networks as Record<string, Doc | null> | undefined, input, labels);
-  const header = `# Rendered from template ${input.templateName} for tenant ${input.id}; do not edit.\n`;
-  return header + stringify(doc);
+  return doc;
 }
 
 /** The tenant's .env file, read by compose for the ${...} variables. */

@@ -15,6 +15,8 @@ export interface Workload {
   dataKey: string;
   /** The tenant folder, where the runtime keeps its rendered files. */
   dir: string;
+  /** The node its services are pinned to; null when they float (stateless). Single-host runtimes ignore it. */
+  node?: string | null;
 }
 
 export interface ContainerInfo {
@@ -27,6 +29,31 @@ export interface ContainerInfo {
   state: string;
   /** Human status, e.g. "Up 3 minutes" or "Exited (1) 2 seconds ago". */
   status: string;
+  /** The node it runs on, for runtimes with more than one. */
+  node?: string;
+}
+
+/** A node of a multi-node runtime, as the manager and the node's own engine see it. */
+export interface NodeInfo {
+  /** Its host name, the key of hosting.swarm.nodes and of the registry's node column. */
+  name: string;
+  /** Where its published ports answer. */
+  address: string;
+  /** The manager's view: ready, down, unknown or disconnected. */
+  state: string;
+  /** active, pause or drain. */
+  availability: string;
+  /** Its own engine: ok, unreachable (refuses), slow (no answer in time), or none (no endpoint configured). */
+  engine: 'ok' | 'unreachable' | 'slow' | 'none';
+  /** Ready and, when we can ask its engine, answering. */
+  up: boolean;
+}
+
+/** A data volume of a tenant, and the node that holds it (multi-node runtimes). */
+export interface VolumeInfo {
+  name: string;
+  dataKey: string;
+  node?: string;
 }
 
 export interface Removal {
@@ -34,6 +61,8 @@ export interface Removal {
   dir: string;
   /** Data volumes carrying one of these keys survive; every other volume of the tenant goes. */
   keepDataKeys: string[];
+  /** The node the tenant was pinned to, when known: it must be reachable for its volumes to go. */
+  node?: string | null;
 }
 
 /** What was found, and removed, by `down`. */
@@ -43,7 +72,7 @@ export interface RemovalReport {
   volumes: number;
 }
 
-/** The only seam to the container engine. `compose` today; `swarm` later. */
+/** The only seam to the container engine: `compose` (one host) or `swarm` (a cluster). */
 export interface Runtime {
   readonly kind: string;
   /** Fails at once, naming the cause, when the engine cannot be reached. */
@@ -57,5 +86,7 @@ export interface Runtime {
   /** The last lines a container printed. */
   logs(ref: string, lines: number): Promise<string[]>;
   /** Names of the tenant's data volumes with their data keys. */
-  volumes(tenant: string): Promise<{ name: string; dataKey: string }[]>;
+  volumes(tenant: string): Promise<VolumeInfo[]>;
+  /** The nodes tenants can run on; absent on a single-host runtime (everything is on 127.0.0.1). */
+  nodes?(): Promise<NodeInfo[]>;
 }

@@ -7,7 +7,9 @@ import { EXIT, TaskError, type Log } from '../task.js';
 import { loadTemplate } from '../template.js';
 import type { Hosting } from './context.js';
 import { waitHealthy } from './health.js';
+import { placement } from './placement.js';
 import { teardown } from './teardown.js';
+import { locate } from './where.js';
 
 export interface DeployResult {
   id: string;
@@ -45,22 +47,29 @@ export async function deploy(h: Hosting, args: DeployArgs, log: Log): Promise<De
       EXIT.exists,
     );
   }
+  const node = await placement(h, id, template, kept);
   step(log, `Allocating ports for ${id}`);
   const dataKey = kept?.dataKey ?? crypto.randomBytes(6).toString('hex');
-  const row = await registry.allocate({ id, template: template.name, dataKey }, settings.ports);
-  log(`app port ${row.appPort}, db port ${row.dbPort}${kept ? `, restoring data ${kept.dataKey}` : ''}`);
+  const row = await registry.allocate({ id, template: template.name, dataKey, node }, settings.ports);
+  const where = row.node ? `, node ${row.node}` : template.stateless && h.runtime.nodes ? ', floating' : '';
+  log(
+    `app port ${row.appPort}, db port ${row.dbPort}${where}${kept ? `, restoring data ${kept.dataKey}` : ''}`,
+  );
   const workload: Workload = {
     id,
     template,
     ports: { app: row.appPort, db: row.dbPort },
     dataKey,
     dir: tenantDir(settings, id),
+    node: row.node,
   };
   try {
     step(log, `Starting containers for ${id} (template ${template.name})`);
     await runtime.up(workload, log);
-    step(log, `Waiting for ${id} to answer ${template.health.path} on 127.0.0.1:${row.appPort}`);
-    await waitHealthy(runtime, workload, log);
+    const at = await locate(h, row);
+    if (!at) throw new Error(`${template.web.service} of ${id} runs on no node that is up`);
+    step(log, `Waiting for ${id} to answer ${template.health.path} on ${at.address}:${row.appPort}`);
+    await waitHealthy(runtime, workload, log, at.address);
   } catch (err) {
     step(log, `Deploy of ${id} failed, undoing it`);
     const undo = await teardown(h, { id, keepData: kept !== undefined }, log);

@@ -4,7 +4,18 @@ import type { InfoResult } from './info.js';
 /** Prints the info result as a human table, with drift and logs below it. */
 export function printTable(result: InfoResult, log: Log): void {
   if (result.engine !== 'ok') log(`warning: containers unknown: ${result.engine}`);
-  const header = ['ID', 'STATUS', 'TEMPLATE', 'APP', 'DB', 'URL', 'CONTAINERS', 'CREATED'];
+  const cluster = result.nodes.length > 0;
+  const header = [
+    'ID',
+    'STATUS',
+    'TEMPLATE',
+    'APP',
+    'DB',
+    'URL',
+    ...(cluster ? ['NODE'] : []),
+    'CONTAINERS',
+    'CREATED',
+  ];
   const rows = result.tenants.map((t) => [
     t.id,
     t.status,
@@ -12,12 +23,21 @@ export function printTable(result: InfoResult, log: Log): void {
     String(t.ports.app),
     String(t.ports.db),
     t.url ?? '-',
+    ...(cluster ? [`${t.node ?? '-'}${t.nodeDown ? ' (node-down)' : ''}`] : []),
     t.containers.map((c) => `${c.service}:${c.state}`).join(' ') || '-',
     t.createdAt.slice(0, 19).replace('T', ' '),
   ]);
   if (rows.length) table([header, ...rows], log);
   else log('no tenants');
+  for (const n of result.nodes) {
+    log(
+      `node ${n.name} ${n.address}: ${n.up ? 'up' : 'DOWN'} (${n.state}, ${n.availability}, engine ${n.engine})`,
+    );
+  }
+  for (const m of result.moved)
+    log(`moved: ${m.id} now served from ${m.node ?? '?'} (${m.from ?? '-'} -> ${m.to})`);
   for (const t of result.tenants) {
+    if (t.nodeDown) log(`node-down: ${t.id} is on ${t.node}, which is down`);
     if (t.missing.length) log(`drift: ${t.id} has no container for ${t.missing.join(', ')}`);
     for (const c of t.containers) {
       if (c.state !== 'running') log(`drift: ${t.id} container ${c.name} is ${c.status}`);

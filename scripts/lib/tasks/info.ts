@@ -4,9 +4,11 @@ import { parse } from 'yaml';
 import type { InfoArgs } from '../args.js';
 import { checkTenantId, errorMessage, tenantDir } from '../hosting.js';
 import type { KeptData, TenantRow } from '../registry.js';
-import type { ContainerInfo } from '../runtime/index.js';
+import type { ContainerInfo, NodeInfo } from '../runtime/index.js';
 import { EXIT, TaskError, type Log } from '../task.js';
+import { loadTemplate } from '../template.js';
 import type { Hosting } from './context.js';
+import { followMoves, type Move } from './follow.js';
 import { printTable } from './info-table.js';
 
 export interface ContainerState {
@@ -14,6 +16,8 @@ export interface ContainerState {
   service: string;
   state: string;
   status: string;
+  /** The node it runs on (clusters). */
+  node?: string;
   logs?: string[];
 }
 
@@ -28,6 +32,10 @@ export interface TenantInfo {
   containers: ContainerState[];
   /** Services the tenant declares that have no container: drift from the registry's side. */
   missing: string[];
+  /** On a cluster: the node it is pinned to, or the one its web task runs on now; else null. */
+  node: string | null;
+  /** True when that node is down (not Ready, or its engine does not answer). */
+  nodeDown: boolean;
 }
 
 export interface Orphan {
@@ -42,20 +50,30 @@ export interface InfoResult {
   kept: KeptData[];
   /** "ok", or why the engine could not be asked (rows are then listed without containers). */
   engine: string;
+  /** The cluster's nodes (none on a single host). */
+  nodes: NodeInfo[];
+  /** Vhosts this run re-pointed because their tenant moved to another node. */
+  moved: Move[];
 }
 
 const LOG_LINES = 20;
 
-/** Every tenant (or one, with its container logs), compared with what the engine really runs. */
+/**
+ * Every tenant (or one, with its container logs), compared with what the engine really runs;
+ * on a cluster, each with its node and whether that node is up. Services, tasks and nodes are
+ * read once for all tenants. A tenant that moved (stateless, off a failed node) gets its
+ * vhost re-pointed here: running info on a timer is how nginx follows moves.
+ */
 export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoResult> {
   const { settings, registry, runtime } = h;
   const id = args.id === undefined ? undefined : checkTenantId(args.id, settings);
   const rows = id ? [registry.get(id)].filter((r): r is TenantRow => r !== undefined) : registry.all();
   let containers: ContainerInfo[] = [];
+  let nodes: NodeInfo[] = [];
   let engine = 'ok';
   try {
     await runtime.ensureReachable();
-    containers = await runtime.list(id);
+    [containers, nodes] = await Promise.all([runtime.list(id), runtime.nodes?.() ?? []]);
   } catch (err) {
     engine = errorMessage(err);
   }
@@ -67,6 +85,7 @@ export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoRe
         h,
         row,
         containers.filter((c) => c.tenant === row.id),
+        nodes,
       ),
     ),
     orphans: orphanIds.map((t) => ({
@@ -75,6 +94,8 @@ export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoRe
     })),
     kept: registry.allKeptData().filter((k) => !id || k.id === id),
     engine,
+    nodes,
+    moved: nodes.length ? await followMoves(h, rows, containers, nodes, log) : [],
   };
   if (id && !result.tenants.length && !result.orphans.length) {
     throw new TaskError(`unknown tenant ${id}`, EXIT.notFound);
@@ -84,8 +105,14 @@ export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoRe
   return result;
 }
 
-function tenantInfo(h: Hosting, row: TenantRow, own: ContainerInfo[]): TenantInfo {
+function tenantInfo(h: Hosting, row: TenantRow, own: ContainerInfo[], nodes: NodeInfo[]): TenantInfo {
   const present = new Set(own.map((c) => c.service));
+  const declared = declaredServices(h, row);
+  // A pinned tenant is on its node, up or down; a floating one where its web service runs now.
+  const web = row.node || !nodes.length ? undefined : webService(h, row);
+  const node = nodes.length
+    ? (row.node ?? own.find((c) => c.service === web && c.state === 'running')?.node ?? null)
+    : null;
   return {
     id: row.id,
     template: row.template,
@@ -95,8 +122,18 @@ function tenantInfo(h: Hosting, row: TenantRow, own: ContainerInfo[]): TenantInf
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     containers: own.map(state),
-    missing: declaredServices(h, row).filter((s) => !present.has(s)),
+    missing: declared.filter((s) => !present.has(s)),
+    node,
+    nodeDown: node !== null && !nodes.find((n) => n.name === node)?.up,
   };
+}
+
+function webService(h: Hosting, row: TenantRow): string | undefined {
+  try {
+    return loadTemplate(h.settings.templatesDir, row.template).web.service;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The services in the tenant's rendered compose file, else in its template's. */
@@ -131,5 +168,11 @@ async function attachLogs(h: Hosting, containers: ContainerInfo[], result: InfoR
 }
 
 function state(c: ContainerInfo): ContainerState {
-  return { name: c.name, service: c.service, state: c.state, status: c.status };
+  return {
+    name: c.name,
+    service: c.service,
+    state: c.state,
+    status: c.status,
+    ...(c.node ? { node: c.node } : {}),
+  };
 }

@@ -47,7 +47,8 @@ export async function teardown(h: Hosting, args: TeardownArgs, log: Log): Promis
       .map((k) => k.dataKey);
     if (args.keepData && row) keep.push(row.dataKey);
     if (args.keepData && !row) keep.push(...(await runtime.volumes(id)).map((v) => v.dataKey));
-    const report = await runtime.down({ id, dir: tenantDir(settings, id), keepDataKeys: keep }, log);
+    const removal = { id, dir: tenantDir(settings, id), keepDataKeys: keep, node: row?.node };
+    const report = await runtime.down(removal, log);
     const removed = report.containers + report.networks > 0 ? ['containers'] : [];
     return report.volumes > 0 ? [...removed, 'volumes'] : removed;
   });
