@@ -41,7 +41,7 @@ function hostingConfig(nginx: PrivateNginx) {
 function viaNginx(port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => {
+      .get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode!, body }));

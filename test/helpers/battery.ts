@@ -167,17 +167,7 @@ export function signHs(
   return `${input}.${createHmac(HMAC[alg], key).update(input).digest('base64url')}`;
 }
 
-/** A port nothing listens on right now, picked by the kernel on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './nginx.js';
 
 export interface ServedAgent {
   child: ChildProcess;

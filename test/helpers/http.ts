@@ -21,7 +21,8 @@ export function request(
   }
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: urlPath, headers, timeout: 5000 },
+      // A fresh connection each time: nginx may close an idle kept-alive one during a reload.
+      { host: '127.0.0.1', port, method, path: urlPath, headers, timeout: 5000, agent: false },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

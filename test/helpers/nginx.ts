@@ -28,6 +28,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port for nginx to listen on, below the kernel's range for outgoing connections:
+ * nginx binds it only when the first vhost arrives, and a port from that range may be
+ * taken by some connection in between.
+ */
+export async function listenPort(): Promise<number> {
+  for (;;) {
+    const port = 22000 + Math.floor(Math.random() * 8000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 /** Starts nginx in the foreground (daemon off) so it can be stopped by its own pid. */
 export async function startNginx(): Promise<PrivateNginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-nginx-'));
@@ -35,7 +52,7 @@ export async function startNginx(): Promise<PrivateNginx> {
   const logDir = path.join(dir, 'logs');
   fs.mkdirSync(confDir);
   fs.mkdirSync(logDir);
-  const port = await freePort();
+  const port = await listenPort();
   const conf = path.join(dir, 'nginx.conf');
   fs.writeFileSync(conf, mainConfig(dir, confDir, logDir));
   const base = ['-p', dir, '-c', conf, '-e', path.join(logDir, 'error.log')];
