@@ -133,6 +133,9 @@ export class RunManager {
 
   private end(run: LiveRun, exit: ProcessExit, lock: string | undefined, ms: number): void {
     if (exit.reason === 'spawn_error') run.line('stderr', `probe: cannot start the task: ${exit.error}`);
+    // A task killed from outside (OOM killer, an operator) would otherwise end without a word.
+    if (exit.reason === 'exit' && exit.signal)
+      run.line('stderr', `probe: the task was killed by signal ${exit.signal}`);
     const end: RunEnd = {
       status: statusOf(exit, this.stopping),
       exitCode: exit.exitCode,

@@ -89,6 +89,8 @@ export function startProcess(
       drain.unref();
       child.on('close', () => {
         clearTimeout(drain);
+        // Whatever the task left running in its group (a docker-compose it started) ends with it.
+        killGroup(child.pid, 'SIGKILL');
         finish({ exitCode, signal, reason });
       });
     });

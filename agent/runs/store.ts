@@ -37,6 +37,10 @@ export interface ListFilter {
   limit: number;
 }
 
+/** How soon a batch that could not be written is tried again, and the errors worth it. */
+const RETRY_MS = 1000;
+const TRANSIENT = /^SQLITE_(FULL|BUSY|LOCKED|IOERR)/;
+
 /**
  * Run records and their events in SQLite (WAL). The run row is written at once, so a
  * run that cannot be recorded never starts; events and the end are batched into one
@@ -46,6 +50,7 @@ export class RunStore {
   private readonly db: Database.Database;
   private pending: (() => void)[] = [];
   private scheduled = false;
+  private retry?: NodeJS.Timeout;
   private readonly stmts;
   /** Called when a batched write fails (disk full, locked database). */
   onWriteError: (err: Error) => void = () => {};
@@ -161,13 +166,29 @@ export class RunStore {
     try {
       this.db.transaction(() => batch.forEach((op) => op()))();
     } catch (err) {
+      // The transaction was rolled back. A full disk or a locked file passes: keep the batch,
+      // in order, and try again shortly, so a run's end is delayed in the records, not lost.
+      if (TRANSIENT.test((err as { code?: string }).code ?? '')) {
+        this.pending = [...batch, ...this.pending];
+        this.retryLater();
+      }
       this.onWriteError(err as Error);
     }
   }
 
   close(): void {
     this.flush();
+    clearTimeout(this.retry);
     this.db.close();
+  }
+
+  private retryLater(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.flush();
+    }, RETRY_MS);
+    this.retry.unref();
   }
 
   private enqueue(op: () => void): void {
