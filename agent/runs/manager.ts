@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TaskConfig } from '../config/load.js';
 import { ApiError } from '../errors.js';
 import { lockKey, type ArgValues } from '../tasks/args.js';
-import { startProcess, type ProcessExit, type ProcessHandle } from './process.js';
+import { startProcess, warmSpawner, type ProcessExit, type ProcessHandle } from './process.js';
 import { LiveRun } from './run.js';
 import type { RunStore } from './store.js';
 import type { RunEnd, RunStatus } from './types.js';
@@ -60,7 +60,9 @@ export class RunManager {
   constructor(
     private readonly store: RunStore,
     private readonly options: ManagerOptions,
-  ) {}
+  ) {
+    warmSpawner();
+  }
 
   get running(): number {
     return this.active.size;
@@ -101,9 +103,9 @@ export class RunManager {
         killGraceMs: task.killGraceMs,
       },
       (stream, text) => run.line(stream, text),
+      (pid) => this.store.setPid(id, pid),
     );
     this.spawned++;
-    if (proc.pid) this.store.setPid(id, proc.pid);
     if (lock !== undefined) this.locks.set(lock, id);
     const began = performance.now();
     const done = proc.done.then((exit) => this.end(run, exit, lock, performance.now() - began));

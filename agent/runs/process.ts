@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { LineSplitter } from './lines.js';
+import { Spawner } from './spawner.js';
 
 export interface ProcessSpec {
   command: readonly string[];
@@ -17,7 +17,6 @@ export interface ProcessExit {
 }
 
 export interface ProcessHandle {
-  pid: number | undefined;
   /** SIGTERM to the process group, then SIGKILL after the grace period. */
   cancel(): void;
   done: Promise<ProcessExit>;
@@ -25,6 +24,14 @@ export interface ProcessHandle {
 
 /** After the leader exits, its pipes may stay open through a left-behind grandchild. */
 const PIPE_DRAIN_MS = 2000;
+
+/** One spawner per agent process (see spawner.ts). */
+const spawner = new Spawner(PIPE_DRAIN_MS);
+
+/** Starts the spawner's helper ahead of the first run. */
+export function warmSpawner(): void {
+  spawner.warm();
+}
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
@@ -36,65 +43,68 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 /**
- * Starts a task process in its own process group, without a shell, and hands each
- * output line to onLine as it comes. A timeout or a cancel ends the whole group.
+ * Starts a task process in its own process group, without a shell, hands each output
+ * line to onLine as it comes and the pid to onPid once the process runs. A timeout or a
+ * cancel ends the whole group (as soon as the pid is known, if it comes first).
  */
 export function startProcess(
   spec: ProcessSpec,
   onLine: (stream: 'stdout' | 'stderr', text: string) => void,
+  onPid: (pid: number) => void = () => {},
 ): ProcessHandle {
-  const child = spawn(spec.command[0], [...spec.command.slice(1), ...spec.argv], {
-    env: spec.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let pid: number | undefined;
+  let exited = false;
   let reason: ProcessExit['reason'] = 'exit';
   let killTimer: NodeJS.Timeout | undefined;
-  const stop = (why: 'timeout' | 'cancel') => {
-    if (reason !== 'exit' || child.exitCode !== null || child.signalCode !== null) return;
-    reason = why;
-    killGroup(child.pid, 'SIGTERM');
-    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), spec.killGraceMs);
+  const signalGroup = () => {
+    killGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), spec.killGraceMs);
     killTimer.unref();
+  };
+  const stop = (why: 'timeout' | 'cancel') => {
+    if (reason !== 'exit' || exited) return;
+    reason = why;
+    if (pid) signalGroup();
   };
   const timer = setTimeout(() => stop('timeout'), spec.timeoutMs);
   timer.unref();
 
-  for (const name of ['stdout', 'stderr'] as const) {
-    const splitter = new LineSplitter();
-    const emit = (line: string) => onLine(name, line);
-    child[name].on('data', (chunk: Buffer) => splitter.push(chunk, emit));
-    child[name].on('end', () => splitter.end(emit));
-  }
-
+  const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
   const done = new Promise<ProcessExit>((resolve) => {
-    let settled = false;
+    let status: Pick<ProcessExit, 'exitCode' | 'signal'> = { exitCode: null, signal: null };
     const finish = (exit: ProcessExit) => {
-      if (settled) return;
-      settled = true;
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
       resolve(exit);
     };
-    child.on('error', (err) =>
-      finish({ exitCode: null, signal: null, reason: 'spawn_error', error: err.message }),
-    );
-    child.on('exit', (exitCode, signal) => {
-      const drain = setTimeout(() => {
-        killGroup(child.pid, 'SIGKILL');
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish({ exitCode, signal, reason });
-      }, PIPE_DRAIN_MS);
-      drain.unref();
-      child.on('close', () => {
-        clearTimeout(drain);
-        // Whatever the task left running in its group (a docker-compose it started) ends with it.
-        killGroup(child.pid, 'SIGKILL');
-        finish({ exitCode, signal, reason });
-      });
+    spawner.spawn([...spec.command, ...spec.argv], spec.env, {
+      pid(p) {
+        pid = p;
+        onPid(p);
+        if (reason !== 'exit') signalGroup();
+      },
+      output(stream, chunk) {
+        splitters[stream].push(chunk, (line) => onLine(stream, line));
+      },
+      end(stream) {
+        splitters[stream].end((line) => onLine(stream, line));
+      },
+      exit(exitCode, signal) {
+        exited = true;
+        status = { exitCode, signal };
+      },
+      close() {
+        finish({ ...status, reason });
+      },
+      error(message, started) {
+        if (!started) return finish({ exitCode: null, signal: null, reason: 'spawn_error', error: message });
+        // the spawner went away under a running task: its pipes went with it, so end it
+        killGroup(pid, 'SIGKILL');
+        onLine('stderr', `probe: ${message}; the task was ended`);
+        finish({ ...status, reason });
+      },
     });
   });
 
-  return { pid: child.pid, cancel: () => stop('cancel'), done };
+  return { cancel: () => stop('cancel'), done };
 }
