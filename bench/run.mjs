@@ -1,6 +1,6 @@
 // Runs the benchmarks named on the command line (all when none), prints their tables and
 // rewrites each one's section of docs/benchmarks.md.
-// Usage: node bench/run.mjs [throughput] [start] [latency]
+// Usage: node bench/run.mjs [throughput] [start] [latency] [swarm]
 import { relative } from 'node:path';
 import { requireBuild, ROOT } from './lib/agent.mjs';
 import { DOC, SECTIONS, writeSection } from './lib/report.mjs';
