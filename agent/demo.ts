@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { loadKeys } from './auth/keys.js';
 import { signToken } from './auth/token.js';
 import { createClient, ProbeError } from './client/index.js';
@@ -17,6 +18,22 @@ interface TenantInfo {
  * config/agent.yaml, provisions the tenant "demo" through the agent's own API (or reuses
  * it), prints what a shop needs, and serves until Ctrl-C.
  */
+/** True when the shop answers through nginx (Node does not resolve *.localhost: ask 127.0.0.1 with its Host). */
+async function answers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host: '127.0.0.1', port: port || 80, path: '/', headers: { host: hostname }, timeout: 5000 },
+      (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 500) < 400);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env.PROBE_CONFIG ?? 'config/agent.yaml');
   const agent = await startAgent(config);
@@ -37,11 +54,12 @@ async function main(): Promise<void> {
 
   const info = (await client.info(TENANT).catch(() => undefined)) as { tenants?: TenantInfo[] } | undefined;
   const existing = info?.tenants?.find((t) => t.id === TENANT);
-  let url = existing?.status === 'running' ? existing.url : undefined;
+  let url = existing?.status === 'running' && (await answers(existing.url)) ? existing.url : undefined;
   if (url) process.stdout.write(`-----> Tenant "${TENANT}" already runs; reusing it\n`);
   else {
     if (existing) {
-      process.stdout.write(`-----> Tenant "${TENANT}" is ${existing.status}; removing it first\n`);
+      const why = existing.status === 'running' ? 'does not answer' : `is ${existing.status}`;
+      process.stdout.write(`-----> Tenant "${TENANT}" ${why}; removing it first\n`);
       await client.teardown(TENANT);
     }
     process.stdout.write(`-----> Provisioning tenant "${TENANT}" through ${agent.url}/v1/runs\n`);
