@@ -11,7 +11,7 @@ import {
   tenantVolumes,
 } from './docker.js';
 import { run } from './exec.js';
-import { projectName, renderCompose, renderEnv } from './render.js';
+import { projectName, renderCompose, renderEnv, workloadVars } from './render.js';
 import type { Removal, RemovalReport, Runtime, Workload } from './types.js';
 
 type ComposeCommand = { file: string; prefix: string[] };
@@ -29,13 +29,7 @@ export class ComposeRuntime implements Runtime {
 
   async up(w: Workload, log: Log): Promise<void> {
     await this.ensureReachable();
-    const vars = {
-      ID: w.id,
-      PORT_APP: String(w.ports.app),
-      PORT_DB: String(w.ports.db),
-      DATA_KEY: w.dataKey,
-      COMPOSE_PROJECT_NAME: projectName(w.id),
-    };
+    const vars = { ...workloadVars(w), COMPOSE_PROJECT_NAME: projectName(w.id) };
     const text = renderCompose(fs.readFileSync(w.template.composeFile, 'utf8'), {
       id: w.id,
       dataKey: w.dataKey,

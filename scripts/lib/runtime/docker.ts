@@ -63,20 +63,27 @@ export async function tenantObjects(kind: 'container' | 'network', tenant: strin
   return [...found];
 }
 
-export async function tenantVolumes(tenant: string): Promise<{ name: string; dataKey: string }[]> {
-  const format = `{{.Name}}\t{{.Label "${LABEL_DATA_KEY}"}}`;
-  const stdout = await docker([
+/** `docker volume ls` for one tenant's volumes, with their data keys; run on any node's engine. */
+export function volumeListArgs(tenant: string): string[] {
+  return [
     'volume',
     'ls',
     '--filter',
     `label=${LABEL_TENANT}=${tenant}`,
     '--format',
-    format,
-  ]);
+    `{{.Name}}\t{{.Label "${LABEL_DATA_KEY}"}}`,
+  ];
+}
+
+export function parseVolumes(stdout: string): { name: string; dataKey: string }[] {
   return lines(stdout).map((line) => {
     const [name, dataKey] = line.split('\t');
     return { name, dataKey: dataKey ?? '' };
   });
+}
+
+export async function tenantVolumes(tenant: string): Promise<{ name: string; dataKey: string }[]> {
+  return parseVolumes(await docker(volumeListArgs(tenant)));
 }
 
 export async function containerLogs(ref: string, count: number): Promise<string[]> {
@@ -92,6 +99,6 @@ export async function docker(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-function lines(text: string): string[] {
+export function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }

@@ -67,6 +67,11 @@ export function composeDoc(templateText: string, input: RenderInput): Doc {
 }
 
 /** The tenant's .env file, read by compose for the ${...} variables. */
+/** The variables a template's compose file may use, for both runtimes. */
+export function workloadVars(w: { id: string; ports: { app: number; db: number }; dataKey: string }) {
+  return { ID: w.id, PORT_APP: String(w.ports.app), PORT_DB: String(w.ports.db), DATA_KEY: w.dataKey };
+}
+
 export function renderEnv(vars: Record<string, string>): string {
   return Object.entries(vars)
     .map(([k, v]) => `${k}=${v}\n`)

@@ -1,5 +1,5 @@
 import type { SwarmSettings } from '../settings.js';
-import { docker } from './docker.js';
+import { docker, lines } from './docker.js';
 import { run } from './exec.js';
 import type { NodeInfo } from './types.js';
 
@@ -82,6 +82,4 @@ export function onNode(node: SwarmNode, args: string[]): Promise<string> {
   return docker(node.self || !node.endpoint ? args : ['-H', node.endpoint, ...args]);
 }
 
-export function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '');
-}
+export { lines } from './docker.js';

@@ -1,6 +1,6 @@
 import type { SwarmSettings } from '../settings.js';
 import type { Log } from '../task.js';
-import { docker } from './docker.js';
+import { docker, parseVolumes, volumeListArgs } from './docker.js';
 import { run } from './exec.js';
 import { projectName } from './render.js';
 import { lines, onNode, reachable, swarmNodes, type SwarmNode } from './swarm-nodes.js';
@@ -59,19 +59,7 @@ export async function removeStack(
 
 /** A tenant's volumes on one node, each with that node. */
 export async function nodeVolumes(node: SwarmNode, tenant: string): Promise<VolumeInfo[]> {
-  const format = `{{.Name}}\t{{.Label "${LABEL_DATA_KEY}"}}`;
-  const out = await onNode(node, [
-    'volume',
-    'ls',
-    '--filter',
-    `label=${LABEL_TENANT}=${tenant}`,
-    '--format',
-    format,
-  ]);
-  return lines(out).map((l) => {
-    const [name, dataKey] = l.split('\t');
-    return { name, dataKey: dataKey ?? '', node: node.name };
-  });
+  return parseVolumes(await onNode(node, volumeListArgs(tenant))).map((v) => ({ ...v, node: node.name }));
 }
 
 /**

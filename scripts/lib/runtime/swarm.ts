@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SwarmSettings } from '../settings.js';
 import type { Log } from '../task.js';
 import { run } from './exec.js';
-import { projectName } from './render.js';
+import { projectName, workloadVars } from './render.js';
 import { lines, reachable, swarmNodes } from './swarm-nodes.js';
 import { nodeVolumes, removeStack } from './swarm-remove.js';
 import { renderStack } from './swarm-render.js';
@@ -42,12 +42,7 @@ export class SwarmRuntime implements Runtime {
 
   async up(w: Workload, log: Log): Promise<void> {
     await this.ensureReachable();
-    const vars = {
-      ID: w.id,
-      PORT_APP: String(w.ports.app),
-      PORT_DB: String(w.ports.db),
-      DATA_KEY: w.dataKey,
-    };
+    const vars = workloadVars(w);
     const { text, notes, services } = renderStack(fs.readFileSync(w.template.composeFile, 'utf8'), {
       id: w.id,
       dataKey: w.dataKey,
