@@ -94,12 +94,15 @@ async function hammer(id: string, workers: number, stop: Promise<unknown>): Prom
       while (!stopping) {
         const began = performance.now();
         try {
-          let page = await get(keepAlive, id).catch((err: Error) => {
-            if (!(err instanceof ClosedIdleConnection)) throw err;
-            t.retried++;
-            return undefined;
-          });
-          page ??= await get(keepAlive, id);
+          // A connection closed before any answer is sent again on a new one (twice at most).
+          let page: { status: number; body: string } | undefined;
+          for (let attempt = 1; !page; attempt++) {
+            page = await get(keepAlive, id).catch((err: Error) => {
+              if (!(err instanceof ClosedIdleConnection) || attempt === 3) throw err;
+              t.retried++;
+              return undefined;
+            });
+          }
           if (page.status !== 200 || !page.body.includes(`data-tenant="${id}"`)) {
             fail(`HTTP ${page.status}: ${page.body.slice(0, 80)}`);
           }

@@ -21,7 +21,9 @@ export function renderDefaultServer(listen: number, logDir: string): string {
   return [
     '# Catch-all for unknown hosts; rendered by probe; do not edit.',
     'server {',
-    `    listen ${listen} default_server;`,
+    // deferred: nginx gets a connection only once its request has arrived, so a graceful reload
+    // never closes a just-accepted connection as idle before reading it.
+    `    listen ${listen} default_server deferred;`,
     '    server_name _;',
     `    access_log ${logDir}/default.access.log;`,
     '    return 444;',

@@ -45,7 +45,7 @@ describe('vhost rendering', () => {
 
   it('renders a catch-all default server', () => {
     const def = renderDefaultServer(8080, '/var/log/nginx');
-    expect(def).toContain('listen 8080 default_server;');
+    expect(def).toContain('listen 8080 default_server deferred;');
     expect(def).toContain('server_name _;');
     expect(def).toContain('return 444;');
   });
