@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { serviceNodes } from './helpers/cluster.js';
 import {
   docker,
   lab,
@@ -64,23 +65,6 @@ const timings: Record<string, string> = {};
 let up: Run;
 let tmp = '';
 let gwbridgeBefore = true;
-
-/** Nodes the running tasks of a service are on. */
-async function taskNodes(service: string): Promise<string[]> {
-  const out = await docker(
-    'service',
-    'ps',
-    '--filter',
-    'desired-state=running',
-    '--format',
-    '{{.Node}} {{.CurrentState}}',
-    service,
-  );
-  return out
-    .split('\n')
-    .filter((l) => l.includes(' Running'))
-    .map((l) => l.split(' ')[0]);
-}
 
 /** The client's PONG lines since `since` (an RFC 3339 time), or undefined while there is none. */
 async function pongs(since?: string): Promise<string[] | undefined> {
@@ -143,8 +127,8 @@ describe.skipIf(!labPossible())('swarm lab', () => {
     const { value: lines, ms } = await waitFor('a PONG from db', () => pongs(), 60_000, 500);
     timings['stack answering'] = `${(ms / 1000).toFixed(1)}s`;
     expect(lines[0]).toMatch(/^db at 10\.202\.\d+\.\d+ answered \+PONG$/);
-    expect(await taskNodes(`${STACK}_db`)).toEqual(['probe-w1']);
-    expect(await taskNodes(`${STACK}_client`)).toEqual(['probe-w2']);
+    expect(await serviceNodes(`${STACK}_db`)).toEqual(['probe-w1']);
+    expect(await serviceNodes(`${STACK}_client`)).toEqual(['probe-w2']);
     // Each task really runs in that worker's own engine.
     const filter = (s: string) => [
       'ps',
