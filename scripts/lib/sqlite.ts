@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { lazy } from './lazy.js';
+
+const sqlite = lazy<typeof Database>('better-sqlite3');
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -18,7 +21,7 @@ export function openPrivateDb(
   fs.chmodSync(dir, 0o700);
   const previous = setUmask(0o077);
   try {
-    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    const db = new (sqlite())(file, { timeout: BUSY_TIMEOUT_MS });
     try {
       retryBusy(() => setup(db));
     } catch (err) {

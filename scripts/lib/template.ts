@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { yaml } from './lazy.js';
 import { EXIT, TaskError } from './task.js';
 
 /** A hosting template: a folder holding compose.yml and template.yaml. */
@@ -44,7 +44,7 @@ export function loadTemplate(templatesDir: string, name: string): Template {
   const file = path.join(dir, 'template.yaml');
   let doc: Record<string, unknown>;
   try {
-    doc = (parse(fs.readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    doc = (yaml().parse(fs.readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
   } catch (err) {
     throw new TaskError(`${file} is not valid YAML: ${(err as Error).message}`);
   }

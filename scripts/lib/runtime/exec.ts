@@ -1,5 +1,7 @@
-import { execa } from 'execa';
 import type { Log } from '../task.js';
+
+/** execa, imported by the first command a script runs (see lazy.ts for why). */
+let execaModule: Promise<typeof import('execa')> | undefined;
 
 export interface RunResult {
   ok: boolean;
@@ -30,6 +32,7 @@ export async function run(file: string, args: string[], options: RunOptions = {}
     if (log) log(String(line));
     yield line;
   };
+  const { execa } = await (execaModule ??= import('execa'));
   const r = await execa(file, args, {
     reject: false,
     all: true,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { yaml } from '../lazy.js';
 import { publishProblem } from './publish.js';
 import { LABEL_DATA_KEY, LABEL_MANAGED, LABEL_TENANT } from './types.js';
 
@@ -31,7 +31,7 @@ export function volumeName(id: string, volume: string, dataKey: string): string 
  * and a clear refusal of anything published beyond 127.0.0.1.
  */
 export function renderCompose(templateText: string, input: RenderInput): string {
-  return renderedHeader(input) + stringify(composeDoc(templateText, input));
+  return renderedHeader(input) + yaml().stringify(composeDoc(templateText, input));
 }
 
 export function renderedHeader(input: Pick<RenderInput, 'templateName' | 'id'>): string {
@@ -40,7 +40,7 @@ export function renderedHeader(input: Pick<RenderInput, 'templateName' | 'id'>):
 
 /** The tenant's compose document, before it is written: what renderCompose prints. */
 export function composeDoc(templateText: string, input: RenderInput): Doc {
-  const doc = parse(templateText) as Doc | null;
+  const doc = yaml().parse(templateText) as Doc | null;
   const services = doc?.services as Record<string, Doc | null> | undefined;
   if (!doc || !services || typeof services !== 'object' || Object.keys(services).length === 0) {
     throw new Error(`template ${input.templateName}: compose.yml declares no services`);

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yaml } from '../lazy.js';
 import { composeDoc, renderedHeader, type Doc, type RenderInput } from './render.js';
 import { LABEL_MANAGED, LABEL_TENANT } from './types.js';
 
@@ -45,7 +45,7 @@ export function renderStack(
     network.driver ??= 'overlay';
   }
   const { version: _ignored, ...rest } = doc;
-  const text = renderedHeader(input) + stringify({ version: '3.8', ...rest });
+  const text = renderedHeader(input) + yaml().stringify({ version: '3.8', ...rest });
   return { text, notes, services: Object.keys(services) };
 }
 

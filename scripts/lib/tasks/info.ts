@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { yaml } from '../lazy.js';
 import type { InfoArgs } from '../args.js';
 import { checkTenantId, errorMessage, tenantDir } from '../hosting.js';
 import type { KeptData, TenantRow } from '../registry.js';
@@ -144,7 +144,7 @@ function declaredServices(h: Hosting, row: TenantRow): string[] {
   ];
   for (const file of candidates) {
     try {
-      const doc = parse(fs.readFileSync(file, 'utf8')) as { services?: Record<string, unknown> };
+      const doc = yaml().parse(fs.readFileSync(file, 'utf8')) as { services?: Record<string, unknown> };
       return Object.keys(doc?.services ?? {});
     } catch {
       continue;
