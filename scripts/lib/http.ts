@@ -41,3 +41,16 @@ export function httpGet(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Pauses for a poll loop: 50 ms, then twice as long each time up to maxMs. A site that comes
+ * up quickly is seen within ~50 ms, one that takes its time is not polled more than every maxMs.
+ */
+export function backoff(maxMs: number, firstMs = 50): () => Promise<void> {
+  let next = firstMs;
+  return () => {
+    const pause = next;
+    next = Math.min(maxMs, next * 2);
+    return sleep(pause);
+  };
+}

@@ -40,6 +40,7 @@ export class ComposeRuntime implements Runtime {
     fs.mkdirSync(w.dir, { recursive: true, mode: 0o700 });
     writePrivate(path.join(w.dir, 'compose.yml'), text);
     writePrivate(path.join(w.dir, '.env'), renderEnv(vars));
+    log(`wrote compose.yml and .env in ${w.dir}`);
     const r = await this.compose(w.id, w.dir, ['up', '-d', '--remove-orphans'], log);
     if (!r.ok) throw new Error(`starting containers failed: ${(await engineLost()) ?? r.problem}`);
   }

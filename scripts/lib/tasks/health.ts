@@ -1,4 +1,4 @@
-import { httpGet, sleep } from '../http.js';
+import { backoff, httpGet } from '../http.js';
 import type { Runtime, Workload } from '../runtime/index.js';
 import type { Log } from '../task.js';
 
@@ -17,6 +17,7 @@ export async function waitHealthy(
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   let nextContainerCheck = Date.now() + 2000;
+  const pause = backoff(500);
   for (;;) {
     try {
       const answer = await httpGet(w.ports.app, healthPath, undefined, 2000, address);
@@ -37,7 +38,7 @@ export async function waitHealthy(
         `${w.id} did not answer ${healthPath} with 2xx within ${timeoutMs / 1000}s (last: ${last})`,
       );
     }
-    await sleep(500);
+    await pause();
   }
 }
 

@@ -1,5 +1,5 @@
 import { serverName } from '../hosting.js';
-import { httpGet, sleep } from '../http.js';
+import { backoff, httpGet } from '../http.js';
 import type { HostingSettings } from '../settings.js';
 import type { Log } from '../task.js';
 
@@ -17,6 +17,7 @@ export async function verifyServed(
   const port = settings.nginx.listen;
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
+  const pause = backoff(300);
   for (;;) {
     try {
       const answer = await httpGet(port, '/', host, 3000);
@@ -30,6 +31,6 @@ export async function verifyServed(
     }
     if (Date.now() >= deadline)
       throw new Error(`GET / with Host ${host} on 127.0.0.1:${port} failed: ${last}`);
-    await sleep(300);
+    await pause();
   }
 }
