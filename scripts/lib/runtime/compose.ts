@@ -49,23 +49,35 @@ export class ComposeRuntime implements Runtime {
   async down(removal: Removal, log: Log): Promise<RemovalReport> {
     await this.ensureReachable();
     const project = projectName(removal.id);
-    const containers = await tenantObjects('container', removal.id, project);
-    const networks = await tenantObjects('network', removal.id, project);
-    const doomed = (await tenantVolumes(removal.id)).filter((v) => !removal.keepDataKeys.includes(v.dataKey));
+    const [containers, networks, volumes] = await this.objects(removal.id, project);
+    const doomed = volumes.filter((v) => !removal.keepDataKeys.includes(v.dataKey));
     if (fs.existsSync(path.join(removal.dir, 'compose.yml')) && containers.length + networks.length > 0) {
-      // rm -v first: it also drops anonymous volumes, which `down` without -v would leave behind.
-      await this.compose(removal.id, removal.dir, ['rm', '--stop', '--force', '-v'], log);
-      await this.compose(removal.id, removal.dir, ['down', '--remove-orphans', '--timeout', '10'], log);
+      const down = ['down', '--remove-orphans', '--timeout', '10'];
+      if (removal.keepDataKeys.length) {
+        // Keeping data: rm -v drops the anonymous volumes only, then down leaves the named ones.
+        await this.compose(removal.id, removal.dir, ['rm', '--stop', '--force', '-v'], log);
+        await this.compose(removal.id, removal.dir, down, log);
+      } else {
+        await this.compose(removal.id, removal.dir, [...down, '-v'], log);
+      }
     }
-    const leftContainers = await tenantObjects('container', removal.id, project);
+    const [leftContainers, leftNetworks, left] = await this.objects(removal.id, project);
     if (leftContainers.length) await docker(['rm', '--force', '--volumes', ...leftContainers]);
-    const leftNetworks = await tenantObjects('network', removal.id, project);
     if (leftNetworks.length) await docker(['network', 'rm', ...leftNetworks]);
-    const present = new Set((await tenantVolumes(removal.id)).map((v) => v.name));
+    const present = new Set(left.map((v) => v.name));
     const leftVolumes = doomed.map((v) => v.name).filter((name) => present.has(name));
     if (leftVolumes.length) await docker(['volume', 'rm', '--force', ...leftVolumes]);
     if (doomed.length) log(`removed data volumes ${doomed.map((v) => v.name).join(', ')}`);
     return { containers: containers.length, networks: networks.length, volumes: doomed.length };
+  }
+
+  /** A tenant's containers, networks and volumes, listed at once. */
+  private objects(id: string, project: string) {
+    return Promise.all([
+      tenantObjects('container', id, project),
+      tenantObjects('network', id, project),
+      tenantVolumes(id),
+    ]);
   }
 
   list(tenant?: string) {
