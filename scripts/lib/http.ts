@@ -16,23 +16,26 @@ export function httpGet(
   timeoutMs = 3000,
   address = '127.0.0.1',
 ): Promise<HttpAnswer> {
+  return get(
+    { host: address, port, path: urlPath, headers: hostHeader ? { host: hostHeader } : {} },
+    timeoutMs,
+  );
+}
+
+/** One GET over a unix socket (the Docker engine's API). */
+export function socketGet(socketPath: string, urlPath: string, timeoutMs = 3000): Promise<HttpAnswer> {
+  return get({ socketPath, path: urlPath }, timeoutMs);
+}
+
+function get(options: http.RequestOptions, timeoutMs: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.get(
-      {
-        host: address,
-        port,
-        path: urlPath,
-        headers: hostHeader ? { host: hostHeader } : {},
-        timeout: timeoutMs,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += body.length < 65_536 ? chunk : ''));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      },
-    );
+    const req = http.get({ ...options, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += body.length < 65_536 ? chunk : ''));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
   });

@@ -10,7 +10,7 @@ import {
   tenantObjects,
   tenantVolumes,
 } from './docker.js';
-import { run } from './exec.js';
+import { onPath, run } from './exec.js';
 import { projectName, renderCompose, renderEnv, workloadVars } from './render.js';
 import type { Removal, RemovalReport, Runtime, Workload } from './types.js';
 
@@ -109,7 +109,8 @@ export class ComposeRuntime implements Runtime {
   private composeCommand(): Promise<ComposeCommand> {
     this.command ??= (async () => {
       if ((await run('docker', ['compose', 'version'])).ok) return { file: 'docker', prefix: ['compose'] };
-      if ((await run('docker-compose', ['version'])).ok) return { file: 'docker-compose', prefix: [] };
+      // v1 is a Python program: finding it costs nothing, running `version` ~0.4 s per task.
+      if (onPath('docker-compose')) return { file: 'docker-compose', prefix: [] };
       throw new Error(
         'neither "docker compose" nor "docker-compose" works on this host (run npm run setup-host)',
       );

@@ -1,3 +1,4 @@
+import { socketGet } from '../http.js';
 import { run } from './exec.js';
 import { LABEL_DATA_KEY, LABEL_MANAGED, LABEL_TENANT, type ContainerInfo } from './types.js';
 
@@ -16,6 +17,8 @@ const ENGINE_TIMEOUT_MS = 20_000;
 
 /** Fails with one clear line when the engine does not answer (dead socket: at once; busy: up to 20 s). */
 export async function checkEngine(): Promise<void> {
+  if (await pingsOnSocket()) return;
+  // The CLI answers for any DOCKER_HOST or context, and words why the engine is unreachable.
   const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
     timeoutMs: ENGINE_TIMEOUT_MS,
   });
@@ -28,6 +31,21 @@ export async function checkEngine(): Promise<void> {
   }
   const reason = r.output.trim().split('\n').filter(Boolean).pop() ?? r.problem;
   throw new Error(`docker engine unreachable: ${reason || r.problem}; run npm run setup-host`);
+}
+
+/**
+ * The engine's /_ping over its unix socket, when the docker CLI would use that socket: a few
+ * milliseconds where `docker version` costs a process start. False whenever it cannot tell.
+ */
+async function pingsOnSocket(): Promise<boolean> {
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  if (!host.startsWith('unix://') || process.env.DOCKER_CONTEXT) return false;
+  try {
+    const answer = await socketGet(host.slice('unix://'.length), '/_ping', ENGINE_TIMEOUT_MS);
+    return answer.status === 200 && answer.body === 'OK';
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Log } from '../task.js';
 
 /** execa, imported by the first command a script runs (see lazy.ts for why). */
@@ -65,4 +67,16 @@ function describeFailure(
   if (r.code === 'ENOENT') return `${file} is not installed (not found on PATH)`;
   const last = output.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
   return `${cmd} failed (exit ${r.exitCode ?? '?'})${last ? `: ${last}` : ''}`;
+}
+
+/** Whether an executable of that name is on PATH (what the commands above would run). */
+export function onPath(name: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      fs.accessSync(path.join(dir || '.', name), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkEngine } from '../../../../scripts/lib/runtime/docker.js';
+import { onPath } from '../../../../scripts/lib/runtime/exec.js';
+
+/** A fake engine on a unix socket that answers /_ping with the given status and body. */
+async function fakeEngine(dir: string, status: number, body: string) {
+  const socket = path.join(dir, 'docker.sock');
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.writeHead(status).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { socket, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe('checkEngine', () => {
+  const saved = { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST };
+  let dir: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
+    process.env.PATH = path.join(dir, 'bin'); // no docker CLI: only the socket can answer
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks the engine socket for /_ping, without running the docker CLI', async () => {
+    const engine = await fakeEngine(dir, 200, 'OK');
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    await expect(checkEngine()).resolves.toBeUndefined();
+    expect(engine.seen).toEqual(['/_ping']);
+    await engine.close();
+  });
+
+  it('falls back to the CLI when the socket does not say OK, and the CLI names the problem', async () => {
+    const engine = await fakeEngine(dir, 500, 'Internal Server Error');
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    await expect(checkEngine()).rejects.toThrow(/docker is not installed/);
+    await engine.close();
+  });
+
+  it('does not guess a socket for a tcp DOCKER_HOST', async () => {
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:1';
+    await expect(checkEngine()).rejects.toThrow(/docker is not installed/);
+  });
+});
+
+describe('onPath', () => {
+  it('finds an executable on PATH and nothing else', () => {
+    expect(onPath('node')).toBe(true);
+    expect(onPath('probe-no-such-tool')).toBe(false);
+  });
+
+  it('ignores a file that is not executable', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-path-'));
+    const saved = process.env.PATH;
+    try {
+      fs.writeFileSync(path.join(dir, 'docker-compose'), '#!/bin/sh\n', { mode: 0o644 });
+      process.env.PATH = dir;
+      expect(onPath('docker-compose')).toBe(false);
+      fs.chmodSync(path.join(dir, 'docker-compose'), 0o755);
+      expect(onPath('docker-compose')).toBe(true);
+    } finally {
+      process.env.PATH = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
