@@ -46,7 +46,8 @@ export function requireBuild() {
 /**
  * @param {Record<string, unknown>} tasks the `tasks:` section
  * @param {Record<string, unknown>} [server] extra `server:` keys
- * @param {{ nodeArgs?: string[] }} [options] e.g. `--cpu-prof` for a profile of the agent
+ * @param {{ nodeArgs?: string[], config?: Record<string, unknown> }} [options] `nodeArgs` e.g.
+ *   `--cpu-prof` for a profile of the agent; `config` more top-level keys (`hosting:`)
  * @returns {Promise<BenchAgent>}
  */
 export async function startAgent(tasks, server = {}, options = {}) {
@@ -59,6 +60,7 @@ export async function startAgent(tasks, server = {}, options = {}) {
     log: { level: 'info' },
     auth: { algorithms: ['HS256'], secretFile: './state/jwt.secret', maxTtl: '1h' },
     tasks,
+    ...options.config,
   };
   writeFileSync(config, `${JSON.stringify(body, null, 2)}\n`); // JSON is YAML
   chmodSync(config, 0o644);

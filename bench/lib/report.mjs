@@ -9,7 +9,7 @@ import { ROOT } from './agent.mjs';
 export const DOC = join(ROOT, 'docs/benchmarks.md');
 
 /** The order of the sections in the document. */
-export const SECTIONS = ['throughput', 'start', 'latency', 'swarm'];
+export const SECTIONS = ['throughput', 'start', 'latency', 'provision', 'scale', 'swarm'];
 
 const HEADER = `# Benchmarks
 

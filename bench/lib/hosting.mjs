@@ -1,0 +1,184 @@
+// What the hosting benchmarks share: a private nginx (own prefix, pid and port, the shipped
+// server_names_hash sizes), an agent with a hosting section over it, and a run client that
+// timestamps each output line as it arrives.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ROOT, startAgent } from './agent.mjs';
+import { freePort } from './proc.mjs';
+
+/** The http-context settings of the snippet setup-host installs, without its include line. */
+function shippedNginxSettings() {
+  return readFileSync(join(ROOT, 'config/nginx/probe.conf'), 'utf8')
+    .split('\n')
+    .filter((l) => /^\s*server_names_hash/.test(l))
+    .join(' ');
+}
+
+/**
+ * A private nginx, started by pid and stopped by pid, with the settings the tasks need.
+ * @returns {Promise<{ settings: Record<string, unknown>, dir: string, run(args: string[]): string, stop(): void }>}
+ */
+export async function startNginx() {
+  const dir = mkdtempSync(join(tmpdir(), 'probe-bench-nginx-'));
+  for (const d of ['conf.d', 'logs']) mkdirSync(join(dir, d));
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+    (t) => `${t}_temp_path ${dir}/${t};`,
+  );
+  const http = ['access_log off;', shippedNginxSettings(), ...temps, `include ${dir}/conf.d/*.conf;`];
+  writeFileSync(
+    conf,
+    `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn;\n` +
+      `events { worker_connections 1024; }\nhttp { ${http.join(' ')} }\n`,
+  );
+  const base = ['-p', dir, '-c', conf, '-e', join(dir, 'logs/error.log')];
+  const child = spawn('nginx', base, { stdio: 'ignore' });
+  const settings = {
+    confDir: join(dir, 'conf.d'),
+    listen: port,
+    test: ['nginx', ...base, '-t'],
+    reload: ['nginx', ...base, '-s', 'reload'],
+    vhostTemplate: join(ROOT, 'config/templates/nginx/vhost.conf'),
+    logDir: join(dir, 'logs'),
+  };
+  return {
+    settings,
+    dir,
+    /** nginx with this instance's prefix and config, e.g. run(['-t']); returns what it printed (nginx reports on stderr). */
+    run(args) {
+      const r = spawnSync('nginx', [...base, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      if (r.status !== 0) throw new Error(`nginx ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
+      return `${r.stdout}${r.stderr}`;
+    },
+    stop() {
+      child.kill('SIGQUIT');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The shipped hosting tasks (config/agent.yaml) with absolute commands. */
+function shippedHostingTasks() {
+  const config = parse(readFileSync(join(ROOT, 'config/agent.yaml'), 'utf8'));
+  const tasks = {};
+  for (const [name, spec] of Object.entries(config.tasks)) {
+    if (!spec.hosting) continue;
+    const [node, script] = spec.command;
+    tasks[name] = { ...spec, command: [node, join(ROOT, 'config', script)] };
+  }
+  return tasks;
+}
+
+/**
+ * An agent (`probe serve`) with the shipped hosting tasks over a private nginx and a port range.
+ * @param {{ settings: Record<string, unknown> }} nginx
+ * @param {{ from: number, to: number }} ports
+ */
+export async function startHostingAgent(nginx, ports) {
+  const { vhostTemplate, ...nginxSettings } = nginx.settings;
+  const hosting = {
+    domain: 'saas.localhost',
+    defaultTemplate: 'demo',
+    templatesDir: join(ROOT, 'config/templates'),
+    ports,
+    reserved: ['www'],
+    runtime: 'compose',
+    nginx: { ...nginxSettings, vhostTemplate },
+  };
+  const agent = await startAgent(shippedHostingTasks(), { maxConcurrentRuns: 64 }, { config: { hosting } });
+  return { ...agent, stateDir: join(agent.dir, 'state'), hosting };
+}
+
+/**
+ * Runs a task through the API (ndjson) and times each output line from the POST.
+ * @returns {Promise<{ ms: number, status: string, exitCode: number | null, result: any,
+ *   lines: { at: number, text: string }[] }>}
+ */
+export async function runTask(agent, task, args = {}) {
+  const began = performance.now();
+  const res = await fetch(`${agent.url}/v1/runs`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${agent.token}`,
+      'content-type': 'application/json',
+      accept: 'application/x-ndjson',
+    },
+    body: JSON.stringify({ task, args }),
+  });
+  if (res.status !== 200 && res.status !== 201) {
+    throw new Error(`POST /v1/runs ${task} answered ${res.status}: ${await res.text()}`);
+  }
+  const lines = [];
+  let end;
+  let result;
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of res.body) {
+    const parts = (rest + decoder.decode(chunk, { stream: true })).split('\n');
+    rest = parts.pop() ?? '';
+    const at = performance.now() - began;
+    for (const part of parts) {
+      if (!part) continue;
+      const event = JSON.parse(part);
+      if (event.type === 'output') {
+        for (const text of event.text.split('\n')) if (text) lines.push({ at, text });
+      } else if (event.type === 'result') result = event.data;
+      else if (event.type === 'end') end = event;
+    }
+  }
+  if (!end) throw new Error(`${task} ${JSON.stringify(args)}: the stream ended without an end event`);
+  return { ms: performance.now() - began, status: end.status, exitCode: end.exitCode, result, lines };
+}
+
+/** Throws with the run's last lines unless it succeeded. */
+export function mustSucceed(run, what) {
+  if (run.status === 'succeeded') return run;
+  const tail = run.lines
+    .slice(-8)
+    .map((l) => l.text)
+    .join('\n');
+  throw new Error(`${what} ended ${run.status} (exit ${run.exitCode}):\n${tail}`);
+}
+
+/**
+ * Where a provision's time went, from the arrival times of its step lines (the stream adds
+ * ~1 ms, see the latency section). Each phase ends at the line its pattern matches and begins
+ * where the one before it ended; the last ends with the run.
+ */
+const PHASES = [
+  ['start', /^-----> Provisioning /], // process start, arguments, engine check
+  ['checks', /^\[deploy\] -----> Allocating ports/], // template, leftovers, placement
+  ['allocate', /^\[deploy\] app port /], // the registry transaction: first free ports
+  ['render', /^\[deploy\] wrote compose\.yml/], // compose.yml and .env written
+  ['compose up', /^\[deploy\] -----> Waiting for /], // docker-compose up -d
+  ['health wait', /^\[deploy\] \S+ answered /], // polling the app's health path
+  ['vhost', /^\[nginx-config\] wrote /], // render and write the vhost under the nginx lock
+  ['nginx -t', /^\[nginx-config\] nginx configuration test passed/],
+  ['reload', /^\[nginx-config\] nginx reloaded/],
+  ['verify', /^\[verify\] GET .* answered /], // GET through nginx as a visitor
+  ['end', null], // result line, exit, the end of the run
+];
+export const PHASE_NAMES = PHASES.map(([name]) => name);
+/** The phases that are Docker's own time rather than the agent's. */
+export const DOCKER_PHASES = ['compose up', 'health wait'];
+
+/** {phase: ms} of one provision run; throws when a step line is missing. */
+export function provisionPhases(run) {
+  const out = {};
+  let from = 0;
+  for (const [name, re] of PHASES) {
+    const to = re ? run.lines.find((l) => re.test(l.text))?.at : run.ms;
+    if (to === undefined)
+      throw new Error(`no line for the end of phase ${name} (${re}) in the provision output`);
+    out[name] = to - from;
+    from = to;
+  }
+  return out;
+}

@@ -1,0 +1,341 @@
+// One click against the bare floor: `provision` through the API until the site answers through
+// nginx, against `docker-compose up -d` of the same rendered files until the app answers plus
+// `nginx -t` and `nginx -s reload` until nginx serves it; the same for teardown; where the
+// agent's time goes; then 20 provisions one after another against 20 at once.
+// Usage: node bench/provision.mjs (root, after setup-host and npm run build).
+// BENCH_ROUNDS=5 alternating rounds, BENCH_PARALLEL=20 tenants in the concurrency part.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { requireBuild } from './lib/agent.mjs';
+import {
+  DOCKER_PHASES,
+  mustSucceed,
+  PHASE_NAMES,
+  provisionPhases,
+  runTask,
+  startHostingAgent,
+  startNginx,
+} from './lib/hosting.mjs';
+import { machine, mdTable, shellLine, textTable, toolVersion } from './lib/report.mjs';
+import { alternate, knob } from './lib/rounds.mjs';
+import { fmt, median, sum, verdict } from './lib/stats.mjs';
+
+export const title = 'Provision: one click against the bare floor, and concurrency';
+
+const ROUNDS = knob('BENCH_ROUNDS', 5);
+const PARALLEL = knob('BENCH_PARALLEL', 20);
+const PORTS = { from: 24000, to: 24999 };
+const FLOOR_ID = 'bench-floor';
+const CLICK_ID = 'bench-click';
+
+/** The compose CLI the runtime would pick: the v2 plugin when it works, else docker-compose v1. */
+function composeCommand() {
+  try {
+    execFileSync('docker', ['compose', 'version'], { stdio: 'ignore' });
+    return ['docker', 'compose'];
+  } catch {
+    return ['docker-compose'];
+  }
+}
+
+/** One GET on loopback with a Host header (fetch may not set Host); resolves with the status. */
+function get(port, host) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/', headers: host ? { host } : {}, timeout: 2000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** GET until 2xx, polling every 10 ms: the floor waits no longer than it must. */
+async function until2xx(port, host, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const status = await get(port, host);
+      if (status >= 200 && status < 300) return;
+      last = `HTTP ${status}`;
+    } catch (err) {
+      last = err.message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`127.0.0.1:${port} (Host ${host}) gave no 2xx in ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The bare floor over the files the agent rendered for one tenant: compose up, wait for the
+ * app, vhost in place, nginx -t, reload, wait until nginx serves it; and the way back.
+ */
+function floor(nginx, files) {
+  const compose = composeCommand();
+  const project = ['-p', `probe-${FLOOR_ID}`, '-f', files.compose, '--env-file', files.env];
+  const vhost = join(nginx.settings.confDir, `${FLOOR_ID}.conf`);
+  const sh = (argv) => execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+  const timed = async (phases, name, fn) => {
+    const began = performance.now();
+    await fn();
+    phases[name] = performance.now() - began;
+  };
+  return {
+    up: [...compose, ...project, 'up', '-d'],
+    down: [...compose, ...project, 'down', '-v', '--remove-orphans', '--timeout', '10'],
+    async provision() {
+      const phases = {};
+      await timed(phases, 'compose up', () => sh(this.up));
+      await timed(phases, 'health wait', () => until2xx(files.appPort));
+      await timed(phases, 'vhost', () => copyFileSync(files.vhost, vhost));
+      await timed(phases, 'nginx -t', () => sh(nginx.settings.test));
+      await timed(phases, 'reload', () => sh(nginx.settings.reload));
+      await timed(phases, 'verify', () => until2xx(nginx.settings.listen, files.host));
+      return { ms: sum(Object.values(phases)), phases };
+    },
+    async teardown() {
+      const began = performance.now();
+      rmSync(vhost, { force: true });
+      sh(nginx.settings.test);
+      sh(nginx.settings.reload);
+      sh(this.down);
+      return { ms: performance.now() - began };
+    },
+  };
+}
+
+/** Provisions one tenant through the agent to keep its rendered files, then tears it down. */
+async function renderedFiles(agent, nginx, dir) {
+  const run = mustSucceed(await runTask(agent, 'provision', { id: FLOOR_ID }), `provision ${FLOOR_ID}`);
+  const tenant = join(agent.stateDir, 'tenants', FLOOR_ID);
+  const files = {
+    compose: join(dir, 'compose.yml'),
+    env: join(dir, '.env'),
+    vhost: join(dir, 'vhost.conf'),
+    appPort: run.result.ports.app,
+    host: `${FLOOR_ID}.${agent.hosting.domain}`,
+  };
+  copyFileSync(join(tenant, 'compose.yml'), files.compose);
+  copyFileSync(join(tenant, '.env'), files.env);
+  writeFileSync(files.vhost, readFileSync(join(nginx.settings.confDir, `${FLOOR_ID}.conf`)));
+  mustSucceed(await runTask(agent, 'teardown', { id: FLOOR_ID }), `teardown ${FLOOR_ID}`);
+  return files;
+}
+
+/** Runs provisions of ids one by one or all at once; wall time, each run, and the failures. */
+async function provisionMany(agent, ids, atOnce) {
+  const began = performance.now();
+  const runs = [];
+  if (atOnce) runs.push(...(await Promise.all(ids.map((id) => runTask(agent, 'provision', { id })))));
+  else for (const id of ids) runs.push(await runTask(agent, 'provision', { id }));
+  const wall = performance.now() - began;
+  const failed = runs
+    .map((r, i) => ({ id: ids[i], r }))
+    .filter(({ r }) => r.status !== 'succeeded')
+    .map(({ id, r }) => `${id}: ${r.lines.at(-1)?.text ?? r.status}`);
+  const ports = runs.flatMap((r) => (r.result ? [r.result.ports.app, r.result.ports.db] : []));
+  return { wall, runs, failed, ports, distinct: new Set(ports).size };
+}
+
+async function teardownAll(agent, ids) {
+  const began = performance.now();
+  const runs = await Promise.all(ids.map((id) => runTask(agent, 'teardown', { id })));
+  for (const [i, r] of runs.entries()) mustSucceed(r, `teardown ${ids[i]}`);
+  return performance.now() - began;
+}
+
+export async function run({ log = console.log } = {}) {
+  requireBuild();
+  const nginx = await startNginx();
+  const agent = await startHostingAgent(nginx, PORTS);
+  const dir = mkdtempSync(join(tmpdir(), 'probe-bench-floor-'));
+  const made = new Set([FLOOR_ID, CLICK_ID]);
+  let bare;
+  let samples;
+  let sequential;
+  let parallel;
+  try {
+    const files = await renderedFiles(agent, nginx, dir);
+    bare = floor(nginx, files);
+    log(`floor files: ${files.compose}, ${files.env}, ${files.vhost} (app port ${files.appPort})`);
+    const targets = [
+      {
+        name: 'agent',
+        async provision() {
+          const r = mustSucceed(await runTask(agent, 'provision', { id: CLICK_ID }), 'provision');
+          return { ms: r.ms, phases: provisionPhases(r) };
+        },
+        async teardown() {
+          const r = mustSucceed(await runTask(agent, 'teardown', { id: CLICK_ID }), 'teardown');
+          return { ms: r.ms };
+        },
+      },
+      { name: 'floor', provision: () => bare.provision(), teardown: () => bare.teardown() },
+    ];
+    samples = await alternate(targets, ROUNDS, async (t, round) => {
+      const provision = await t.provision();
+      const teardown = await t.teardown();
+      log(
+        `round ${round + 1}/${ROUNDS} ${t.name}: provision ${fmt(provision.ms / 1000)} s, teardown ${fmt(teardown.ms / 1000)} s`,
+      );
+      return { provision, teardown };
+    });
+
+    const ids = (kind) => Array.from({ length: PARALLEL }, (_, i) => `bench-${kind}-${i + 1}`);
+    ids('seq').forEach((id) => made.add(id));
+    sequential = await provisionMany(agent, ids('seq'), false);
+    log(
+      `${PARALLEL} sequential provisions: ${fmt(sequential.wall / 1000)} s, ${sequential.failed.length} failed`,
+    );
+    sequential.teardownWall = await teardownAll(agent, ids('seq'));
+    ids('par').forEach((id) => made.add(id));
+    parallel = await provisionMany(agent, ids('par'), true);
+    log(`${PARALLEL} parallel provisions: ${fmt(parallel.wall / 1000)} s, ${parallel.failed.length} failed`);
+    parallel.teardownWall = await teardownAll(agent, ids('par'));
+  } finally {
+    // Whatever a failure left: the floor's project, and every tenant this run may have made.
+    if (bare) execFileSync(bare.down[0], bare.down.slice(1), { stdio: 'ignore' });
+    await Promise.all([...made].map((id) => runTask(agent, 'teardown', { id }).catch(() => undefined)));
+    await agent.stop();
+    nginx.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return report(samples, sequential, parallel, bare);
+}
+
+function report(samples, sequential, parallel, bare) {
+  const of = (name, what) => samples.get(name).map((s) => s[what].ms);
+  const ratios = (what) => samples.get('agent').map((s, i) => s[what].ms / samples.get('floor')[i][what].ms);
+  const head = ['', 'agent median s', 'floor median s', 'agent / floor', 'agent samples', 'floor samples'];
+  const rows = [
+    ['provision', 1.25],
+    ['teardown', undefined],
+  ].map(([what, target]) => [
+    what,
+    fmt(median(of('agent', what)) / 1000),
+    fmt(median(of('floor', what)) / 1000),
+    target ? verdict(median(ratios(what)), target, false) : median(ratios(what)).toFixed(2),
+    of('agent', what)
+      .map((ms) => fmt(ms / 1000))
+      .join(', '),
+    of('floor', what)
+      .map((ms) => fmt(ms / 1000))
+      .join(', '),
+  ]);
+
+  const phase = (name, p) => median(samples.get(name).map((s) => s.provision.phases[p] ?? 0));
+  const phaseRows = PHASE_NAMES.map((p) => [
+    p,
+    fmt(phase('agent', p)),
+    samples.get('floor')[0].provision.phases[p] === undefined ? '-' : fmt(phase('floor', p)),
+    DOCKER_PHASES.includes(p) ? 'Docker' : 'agent',
+  ]);
+  const phaseHead = ['phase', 'agent median ms', 'floor median ms', 'whose time'];
+  const ours = (s) =>
+    sum(
+      Object.entries(s.provision.phases)
+        .filter(([p]) => !DOCKER_PHASES.includes(p))
+        .map(([, ms]) => ms),
+    );
+  const oursFloor = median(samples.get('floor').map(ours));
+  const oursAgent = median(samples.get('agent').map(ours));
+
+  const perRun = (m) => m.runs.map((r) => r.ms);
+  const concHead = [
+    '',
+    'wall s',
+    'per provision p50 s',
+    'max s',
+    'failed',
+    'distinct ports',
+    'teardown wall s',
+  ];
+  const concRows = [
+    ['one after another', sequential],
+    ['all at once', parallel],
+  ].map(([name, m]) => [
+    `${PARALLEL} ${name}`,
+    fmt(m.wall / 1000),
+    fmt(median(perRun(m)) / 1000),
+    fmt(Math.max(...perRun(m)) / 1000),
+    m.failed.length,
+    `${m.distinct} of ${m.ports.length}`,
+    fmt(m.teardownWall / 1000),
+  ]);
+  const speedup = sequential.wall / parallel.wall;
+  const ok =
+    parallel.failed.length === 0 && sequential.failed.length === 0 && parallel.distinct === 2 * PARALLEL;
+
+  const text = [
+    textTable(head, rows),
+    '',
+    textTable(phaseHead, phaseRows),
+    `outside Docker: agent ${fmt(oursAgent)} ms, floor ${fmt(oursFloor)} ms`,
+    '',
+    textTable(concHead, concRows),
+    `sequential / parallel wall: ${speedup.toFixed(2)}; ${ok ? 'no failures, distinct ports' : `FAILURES: ${[...sequential.failed, ...parallel.failed].join('; ')}`}`,
+  ].join('\n');
+
+  const markdown = [
+    `## ${title}`,
+    '',
+    `Run ${new Date().toISOString()} on ${machine()}; ${toolVersion(bare.up[0], bare.up[0] === 'docker' ? ['compose', 'version'] : ['version'])}; ${toolVersion('nginx', ['-v'])}.`,
+    '',
+    '### One click against the floor',
+    '',
+    `The agent: \`POST /v1/runs\` with \`provision\` (the shipped task, \`demo\` template: web app and Redis`,
+    'with a volume) until the run ends, which is after its `verify` step has had a 2xx from the site',
+    'through nginx; then `teardown` the same way. The floor runs in the same rounds over the files the',
+    'agent rendered for a tenant (its compose.yml, .env and vhost), with nothing else: `up -d`, GET the',
+    "app's port every 10 ms until 2xx, copy the vhost in, `nginx -t`, `nginx -s reload`, GET through",
+    'nginx every 10 ms until 2xx; its teardown removes the vhost, tests and reloads nginx and runs',
+    `\`down -v\`. ${ROUNDS} alternating rounds; the ratio is the median of the rounds' ratios. Target: provision ≤ 1.25×.`,
+    '',
+    mdTable(head, rows),
+    '',
+    'Where the time goes (medians per phase; agent phases from the arrival of its step lines):',
+    '',
+    mdTable(phaseHead, phaseRows),
+    '',
+    `Outside Docker's own phases a click costs ${fmt(oursAgent)} ms in the agent against ${fmt(oursFloor)} ms`,
+    'for the floor: the agent also starts a task process, checks the engine and the template, takes',
+    'ports in a registry transaction, and renders the files.',
+    '',
+    'Floor command lines:',
+    '',
+    '```sh',
+    shellLine(bare.up),
+    'nginx -p $NGINX -c $NGINX/nginx.conf -t && nginx -p $NGINX -c $NGINX/nginx.conf -s reload',
+    shellLine(bare.down),
+    '```',
+    '',
+    '### Concurrency',
+    '',
+    `${PARALLEL} tenants provisioned through the API one after another, then torn down (all at once), then`,
+    `${PARALLEL} others provisioned all at once and torn down. The ports come from the registry's`,
+    'allocation transaction; nginx reloads are serialised by its lock.',
+    '',
+    mdTable(concHead, concRows),
+    '',
+    `- sequential / parallel wall time: ${speedup.toFixed(2)}`,
+    `- ${ok ? 'no failures; every tenant got its own two ports' : `failures: ${[...sequential.failed, ...parallel.failed].join('; ')}`}`,
+    '',
+  ].join('\n');
+  return { text, markdown };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  requireBuild();
+  const { text } = await run();
+  console.log(`\n${text}`);
+  process.exit();
+}

@@ -1,0 +1,276 @@
+// Scale: real demo tenants provisioned one after another on this host (up to BENCH_TENANTS, or
+// until memory runs short), then the registry and nginx filled up to BENCH_SIMULATED tenants
+// with simulated ones (a registry row and a vhost pointing at an idle port each); measured on
+// the way: port allocation, nginx -t and reload, info, and the N-th provision against the first.
+// Usage: node bench/scale.mjs (root, after setup-host and npm run build).
+import crypto from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, requireBuild } from './lib/agent.mjs';
+import {
+  DOCKER_PHASES,
+  mustSucceed,
+  provisionPhases,
+  runTask,
+  startHostingAgent,
+  startNginx,
+} from './lib/hosting.mjs';
+import { machine, mdTable, textTable } from './lib/report.mjs';
+import { knob } from './lib/rounds.mjs';
+import { fmt, median, quantile, sum, verdict } from './lib/stats.mjs';
+
+export const title = 'Scale: hundreds of tenants on one host';
+
+const REAL = knob('BENCH_TENANTS', 200);
+const SIMULATED = knob('BENCH_SIMULATED', 1000);
+/** Provisions stop while this much memory is still available, so the host stays usable. */
+const MEMORY_FLOOR = knob('BENCH_MEMORY_FLOOR_MB', 3072) * 2 ** 20;
+const PORTS = { from: 25000, to: 27999 };
+const REPS = 5;
+
+const id = (n) => `t${String(n).padStart(4, '0')}`;
+const memAvailable = () =>
+  Number(/MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) * 1024;
+
+/** Milliseconds of one synchronous call. */
+function timeIt(fn) {
+  const began = performance.now();
+  fn();
+  return performance.now() - began;
+}
+
+/** nginx -t and a graceful reload with the vhosts in place now: medians, and the test's warnings. */
+function nginxTimes(nginx) {
+  const test = [];
+  const reload = [];
+  let warnings = '';
+  for (let i = 0; i < REPS; i++) {
+    test.push(timeIt(() => (warnings = nginx.run(['-t']))));
+    reload.push(timeIt(() => nginx.run(['-s', 'reload'])));
+  }
+  const warned = warnings
+    .split('\n')
+    .filter((l) => /\[warn\]|\[emerg\]/.test(l))
+    .map((l) => l.replace(/^.*\[(warn|emerg)\]\s*\d+#\d+:\s*/, ''));
+  return { test: median(test), reload: median(reload), warned };
+}
+
+/** The agent's own part of a provision: everything but compose up and the health wait. */
+const agentPart = (phases) =>
+  sum(
+    Object.entries(phases)
+      .filter(([p]) => !DOCKER_PHASES.includes(p))
+      .map(([, ms]) => ms),
+  );
+
+async function provisionOne(agent, n) {
+  const run = await runTask(agent, 'provision', { id: id(n) });
+  if (run.status !== 'succeeded') return { n, failed: run.lines.at(-1)?.text ?? run.status };
+  const phases = provisionPhases(run);
+  return { n, ms: run.ms, phases, ours: agentPart(phases), docker: run.ms - agentPart(phases) };
+}
+
+/** Registry rows and vhosts for tenants first..last, through the registry's own allocation. */
+async function simulate(agent, nginx, first, last) {
+  const { Registry } = await import(join(ROOT, 'dist/scripts/lib/registry.js'));
+  const { renderVhost } = await import(join(ROOT, 'dist/scripts/lib/proxy/render.js'));
+  const template = readFileSync(nginx.settings.vhostTemplate, 'utf8');
+  const registry = Registry.open(agent.stateDir);
+  const allocations = [];
+  try {
+    for (let n = first; n <= last; n++) {
+      const began = performance.now();
+      const row = await registry.allocate(
+        { id: id(n), template: 'demo', dataKey: crypto.randomBytes(6).toString('hex') },
+        PORTS,
+      );
+      allocations.push(performance.now() - began);
+      registry.setStatus(row.id, 'running');
+      const host = `${row.id}.${agent.hosting.domain}`;
+      registry.setUrl(row.id, `http://${host}:${nginx.settings.listen}/`);
+      const upstream = `127.0.0.1:${row.appPort}`; // nothing listens there
+      const vhost = renderVhost(template, {
+        ID: row.id,
+        SERVER_NAME: host,
+        LISTEN: String(nginx.settings.listen),
+        UPSTREAM: upstream,
+        LOG_DIR: nginx.settings.logDir,
+      });
+      writeFileSync(
+        join(nginx.settings.confDir, `${row.id}.conf`),
+        `# probe upstream: ${upstream}\n${vhost}`,
+      );
+    }
+  } finally {
+    registry.close();
+  }
+  return allocations;
+}
+
+/** Runs fn over items, `width` at a time. */
+async function pool(items, width, fn) {
+  const out = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function run({ log = console.log } = {}) {
+  requireBuild();
+  const nginx = await startNginx();
+  const agent = await startHostingAgent(nginx, PORTS);
+  const memoryAtStart = memAvailable();
+  const provisions = [];
+  const real = [];
+  const nginxAt = {};
+  let stopped = `reached the ${REAL} asked for (BENCH_TENANTS)`;
+  let allocations = [];
+  let nth;
+  const info = { all: [], one: [] };
+  let teardowns = [];
+  try {
+    for (let n = 1; n <= REAL; n++) {
+      if (n > 1 && memAvailable() < MEMORY_FLOOR) {
+        stopped = `memory available fell under ${fmt(MEMORY_FLOOR / 2 ** 30)} GiB`;
+        break;
+      }
+      const p = await provisionOne(agent, n);
+      real.push(id(n));
+      if (p.failed) {
+        stopped = `provision ${n} failed: ${p.failed}`;
+        break;
+      }
+      provisions.push({ ...p, memoryAfter: memAvailable() });
+      if (n === 1) nginxAt[1] = nginxTimes(nginx);
+      if (n % 25 === 0 || n === 1) {
+        log(
+          `${n} tenants: provision ${fmt(p.ms / 1000)} s (agent ${fmt(p.ours)} ms), ${fmt(memAvailable() / 2 ** 30)} GiB available`,
+        );
+      }
+    }
+    const count = provisions.length;
+    nginxAt[count] = nginxTimes(nginx);
+    log(`${count} real tenants (${stopped}); filling up to ${SIMULATED - 1}`);
+    allocations = await simulate(agent, nginx, count + 1, SIMULATED - 1);
+    nginxAt[SIMULATED - 1] = nginxTimes(nginx);
+    nth = await provisionOne(agent, SIMULATED);
+    real.push(id(SIMULATED));
+    if (nth.failed) throw new Error(`provision ${SIMULATED} failed: ${nth.failed}`);
+    log(`provision ${SIMULATED}: ${fmt(nth.ms / 1000)} s (agent ${fmt(nth.ours)} ms)`);
+    for (let i = 0; i < REPS; i++) {
+      info.all.push(mustSucceed(await runTask(agent, 'info'), 'info'));
+      info.one.push(mustSucceed(await runTask(agent, 'info', { id: id(1) }), 'info one'));
+    }
+  } finally {
+    log(`tearing down ${real.length} real tenants, 4 at a time`);
+    teardowns = await pool(real, 4, async (t) => {
+      const r = await runTask(agent, 'teardown', { id: t }).catch((err) => ({
+        ms: NaN,
+        status: String(err),
+      }));
+      if (r.status !== 'succeeded') log(`teardown ${t}: ${r.status}`);
+      return r.ms;
+    });
+    await agent.stop(); // its state (the registry with the simulated rows) goes with it
+    nginx.stop(); // and the vhosts with nginx's folder
+  }
+  return report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth, info, teardowns });
+}
+
+function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth, info, teardowns }) {
+  const count = provisions.length;
+  const first = provisions[0];
+  const perTenant = (memoryAtStart - provisions.at(-1).memoryAfter) / count;
+  const at = (n) => provisions[n - 1];
+  const points = [1, 10, 50, 100, 150, 200].filter((n) => n <= count);
+  if (!points.includes(count)) points.push(count);
+  const provHead = ['tenant', 'provision s', 'agent part ms', 'Docker part s', 'agent part / 1st'];
+  const provRow = (label, p) => [
+    label,
+    fmt(p.ms / 1000),
+    fmt(p.ours),
+    fmt(p.docker / 1000),
+    (p.ours / first.ours).toFixed(2),
+  ];
+  const provRows = [
+    ...points.map((n) => provRow(`${n}${n === 1 ? 'st' : 'th'} (real tenants before it: ${n - 1})`, at(n))),
+    provRow(`${SIMULATED}th (tenants before it: ${SIMULATED - 1})`, nth),
+  ];
+  const nthRatio = nth.ours / first.ours;
+
+  const nginxHead = ['vhosts', 'nginx -t ms', 'reload ms', 'warnings'];
+  const nginxRows = Object.entries(nginxAt).map(([n, t]) => [
+    n,
+    fmt(t.test),
+    fmt(t.reload),
+    t.warned.length ? t.warned.join('; ') : 'none',
+  ]);
+
+  const infoAll = median(info.all.map((r) => r.ms));
+  const infoOne = median(info.one.map((r) => r.ms));
+  const listed = info.all[0].result?.tenants?.length ?? '?';
+  const allocHead = ['allocations', 'first ms', 'median ms', 'p99 ms', 'last ms'];
+  const allocRows = [
+    [
+      `${allocations.length} (registry rows ${count + 1} to ${SIMULATED - 1})`,
+      fmt(allocations[0]),
+      fmt(median(allocations)),
+      fmt(quantile(allocations, 0.99)),
+      fmt(allocations.at(-1)),
+    ],
+  ];
+  const tornDown = teardowns.filter((ms) => !Number.isNaN(ms));
+
+  const summary = [
+    `- real tenants: ${count} (${stopped}); memory available ${fmt(memoryAtStart / 2 ** 30)} GiB at start, about ${fmt(perTenant / 2 ** 20)} MiB per tenant`,
+    `- info for all ${listed} tenants: ${fmt(infoAll)} ms median of ${REPS} through the API (target < 500 ms: ${infoAll < 500 ? 'yes' : 'NO'}); for one tenant: ${fmt(infoOne)} ms`,
+    `- the ${SIMULATED}th provision's agent part against the 1st: ${verdict(nthRatio, 1.2, false)}`,
+    `- teardown of the ${tornDown.length} real tenants, 4 at a time: median ${fmt(median(tornDown) / 1000)} s each`,
+  ];
+  const text = [
+    textTable(provHead, provRows),
+    '',
+    textTable(nginxHead, nginxRows),
+    '',
+    textTable(allocHead, allocRows),
+    '',
+    ...summary,
+  ].join('\n');
+  const markdown = [
+    `## ${title}`,
+    '',
+    `Run ${new Date().toISOString()} on ${machine()}.`,
+    '',
+    `Real \`demo\` tenants (web app and Redis with a volume, their own network) are provisioned through the`,
+    `API one after another, up to ${REAL} or until less than ${fmt(MEMORY_FLOOR / 2 ** 30)} GiB of memory is left. The registry and`,
+    `nginx are then filled up to ${SIMULATED - 1} tenants with simulated ones: a row taken by the registry's own allocation`,
+    'transaction and a vhost rendered from the shipped template, pointing at an idle port. Then one more real',
+    `tenant, the ${SIMULATED}th, is provisioned, and \`info\` is asked for all tenants and for one. A provision's`,
+    "agent part is its time outside Docker's own phases (compose up, health wait; see the provision section).",
+    'nginx is a private instance with the `server_names_hash` sizes that setup-host ships.',
+    '',
+    ...summary,
+    '',
+    mdTable(provHead, provRows),
+    '',
+    mdTable(nginxHead, nginxRows),
+    '',
+    mdTable(allocHead, allocRows),
+    '',
+  ].join('\n');
+  return { text, markdown };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { text } = await run();
+  console.log(`\n${text}`);
+  process.exit();
+}
