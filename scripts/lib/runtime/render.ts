@@ -34,6 +34,32 @@ export function renderCompose(templateText: string, input: RenderInput): string 
   return renderedHeader(input) + yaml().stringify(composeDoc(templateText, input));
 }
 
+/**
+ * The service names of a compose file, read from its top-level `services:` block as
+ * renderCompose writes it (two-space indent, plain keys) without parsing the whole file:
+ * `info` reads one file per tenant. Any other shape is parsed as YAML.
+ */
+export function composeServices(text: string): string[] {
+  const lines = text.split('\n');
+  const at = lines.indexOf('services:');
+  if (at !== -1) {
+    const names: string[] = [];
+    for (const line of lines.slice(at + 1)) {
+      if (/^\S/.test(line)) break; // the next top-level key
+      const key = /^ {2}([A-Za-z0-9][\w.-]*):$/.exec(line);
+      if (key) names.push(key[1]);
+      else if (!/^ {4}|^\s*$/.test(line)) return parsedServices(text); // not our shape
+    }
+    if (names.length) return names;
+  }
+  return parsedServices(text);
+}
+
+function parsedServices(text: string): string[] {
+  const doc = yaml().parse(text) as { services?: Record<string, unknown> } | null;
+  return Object.keys(doc?.services ?? {});
+}
+
 export function renderedHeader(input: Pick<RenderInput, 'templateName' | 'id'>): string {
   return `# Rendered from template ${input.templateName} for tenant ${input.id}; do not edit.\n`;
 }

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { yaml } from '../lazy.js';
 import type { InfoArgs } from '../args.js';
 import { checkTenantId, errorMessage, tenantDir } from '../hosting.js';
 import type { KeptData, TenantRow } from '../registry.js';
 import type { ContainerInfo, NodeInfo } from '../runtime/index.js';
+import { composeServices } from '../runtime/render.js';
 import { EXIT, TaskError, type Log } from '../task.js';
 import { loadTemplate } from '../template.js';
 import type { Hosting } from './context.js';
@@ -78,19 +78,15 @@ export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoRe
     engine = errorMessage(err);
   }
   const known = new Set(rows.map((r) => r.id));
-  const orphanIds = [...new Set(containers.map((c) => c.tenant))].filter((t) => !known.has(t)).sort();
+  const byTenant = new Map<string, ContainerInfo[]>();
+  for (const c of containers) byTenant.set(c.tenant, [...(byTenant.get(c.tenant) ?? []), c]);
+  const own = (tenant: string) => byTenant.get(tenant) ?? [];
+  const orphanIds = [...byTenant.keys()].filter((t) => !known.has(t)).sort();
   const result: InfoResult = {
-    tenants: rows.map((row) =>
-      tenantInfo(
-        h,
-        row,
-        containers.filter((c) => c.tenant === row.id),
-        nodes,
-      ),
-    ),
+    tenants: rows.map((row) => tenantInfo(h, row, own(row.id), nodes)),
     orphans: orphanIds.map((t) => ({
       id: t,
-      containers: containers.filter((c) => c.tenant === t).map(state),
+      containers: own(t).map(state),
     })),
     kept: registry.allKeptData().filter((k) => !id || k.id === id),
     engine,
@@ -144,8 +140,7 @@ function declaredServices(h: Hosting, row: TenantRow): string[] {
   ];
   for (const file of candidates) {
     try {
-      const doc = yaml().parse(fs.readFileSync(file, 'utf8')) as { services?: Record<string, unknown> };
-      return Object.keys(doc?.services ?? {});
+      return composeServices(fs.readFileSync(file, 'utf8'));
     } catch {
       continue;
     }

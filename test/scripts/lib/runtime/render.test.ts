@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { interpolate, publishProblem } from '../../../../scripts/lib/runtime/publish.js';
-import { renderCompose, renderEnv } from '../../../../scripts/lib/runtime/render.js';
+import { composeServices, renderCompose, renderEnv } from '../../../../scripts/lib/runtime/render.js';
 
 const vars = { ID: 'acme', PORT_APP: '18000', PORT_DB: '18001' };
 const input = {
@@ -95,5 +96,35 @@ describe('publish checks', () => {
     expect(publishProblem('app', { target: 3000, host_ip: '127.0.0.1' }, vars)).toBeUndefined();
     expect(publishProblem('app', '[::]:18000:3000', vars)).toMatch(/all interfaces/);
     expect(publishProblem('app', null, vars)).toMatch(/invalid port entry/);
+  });
+});
+
+describe('composeServices', () => {
+  it('reads the services of a rendered file without parsing it', () => {
+    expect(composeServices(renderCompose(TEMPLATE, input))).toEqual(['app', 'db']);
+  });
+
+  it('parses any other shape: the template as written, flow style, other indents', () => {
+    expect(composeServices(TEMPLATE)).toEqual(['app', 'db']);
+    expect(composeServices('services: { web: { image: x }, "db": { image: y } }\n')).toEqual(['web', 'db']);
+    expect(composeServices('services:\n    web:\n        image: x\n')).toEqual(['web']);
+    expect(composeServices("services:\n  'my app':\n    image: x\n")).toEqual(['my app']);
+    expect(composeServices('volumes: {}\n')).toEqual([]);
+  });
+
+  it('agrees with a YAML parser on every document the renderer can write', () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9_.-]{0,12}$/);
+    const service = fc.record({ image: fc.string(), command: fc.array(fc.string(), { maxLength: 3 }) });
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, service, { minKeys: 1, maxKeys: 6 }),
+        fc.boolean(),
+        (services, extra) => {
+          const doc = extra ? { services, volumes: { data: {} } } : { services };
+          const text = `# Rendered from template t for tenant x; do not edit.\n${stringify(doc)}`;
+          expect(composeServices(text)).toEqual(Object.keys(parse(text).services));
+        },
+      ),
+    );
   });
 });
