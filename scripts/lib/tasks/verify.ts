@@ -17,7 +17,7 @@ export async function verifyServed(
   const port = settings.nginx.listen;
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
-  const pause = backoff(300, 10); // a reload applies within milliseconds
+  const pause = backoff(50, 10); // a reload applies within milliseconds, or ~0.1 s with 1,000 vhosts
   for (;;) {
     try {
       const answer = await httpGet(port, '/', host, 3000);
