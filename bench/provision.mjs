@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireBuild } from './lib/agent.mjs';
 import {
-  DOCKER_PHASES,
   mustSucceed,
+  ownerOf,
   PHASE_NAMES,
   provisionPhases,
   runTask,
   startHostingAgent,
   startNginx,
+  timeOf,
 } from './lib/hosting.mjs';
 import { machine, mdTable, shellLine, textTable, toolVersion } from './lib/report.mjs';
 import { alternate, knob } from './lib/rounds.mjs';
@@ -237,15 +238,10 @@ function report(samples, sequential, parallel, bare) {
     p,
     fmt(phase('agent', p)),
     samples.get('floor')[0].provision.phases[p] === undefined ? '-' : fmt(phase('floor', p)),
-    DOCKER_PHASES.includes(p) ? 'Docker' : 'agent',
+    ownerOf(p),
   ]);
   const phaseHead = ['phase', 'agent median ms', 'floor median ms', 'whose time'];
-  const ours = (s) =>
-    sum(
-      Object.entries(s.provision.phases)
-        .filter(([p]) => !DOCKER_PHASES.includes(p))
-        .map(([, ms]) => ms),
-    );
+  const ours = (s) => timeOf(s.provision.phases, 'agent', 'nginx');
   const oursFloor = median(samples.get('floor').map(ours));
   const oursAgent = median(samples.get('agent').map(ours));
 
@@ -307,8 +303,8 @@ function report(samples, sequential, parallel, bare) {
     mdTable(phaseHead, phaseRows),
     '',
     `Outside Docker's own phases a click costs ${fmt(oursAgent)} ms in the agent against ${fmt(oursFloor)} ms`,
-    'for the floor: the agent also starts a task process, checks the engine and the template, takes',
-    'ports in a registry transaction, and renders the files.',
+    'for the floor (nginx included in both): the agent also starts a task process, checks the engine and',
+    'the template, takes ports in a registry transaction, and renders the files.',
     '',
     'Floor command lines:',
     '',

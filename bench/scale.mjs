@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, requireBuild } from './lib/agent.mjs';
 import {
-  DOCKER_PHASES,
   mustSucceed,
+  ownerOf,
+  PHASE_NAMES,
   provisionPhases,
   runTask,
   startHostingAgent,
   startNginx,
+  timeOf,
 } from './lib/hosting.mjs';
 import { machine, mdTable, textTable } from './lib/report.mjs';
 import { knob } from './lib/rounds.mjs';
@@ -29,6 +31,8 @@ const MEMORY_FLOOR = knob('BENCH_MEMORY_FLOOR_MB', 3072) * 2 ** 20;
 const PORTS = { from: 25000, to: 27999 };
 const REPS = 5;
 
+const ordinal = (n) =>
+  `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 const id = (n) => `t${String(n).padStart(4, '0')}`;
 const memAvailable = () =>
   Number(/MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) * 1024;
@@ -56,19 +60,18 @@ function nginxTimes(nginx) {
   return { test: median(test), reload: median(reload), warned };
 }
 
-/** The agent's own part of a provision: everything but compose up and the health wait. */
-const agentPart = (phases) =>
-  sum(
-    Object.entries(phases)
-      .filter(([p]) => !DOCKER_PHASES.includes(p))
-      .map(([, ms]) => ms),
-  );
-
 async function provisionOne(agent, n) {
   const run = await runTask(agent, 'provision', { id: id(n) });
   if (run.status !== 'succeeded') return { n, failed: run.lines.at(-1)?.text ?? run.status };
   const phases = provisionPhases(run);
-  return { n, ms: run.ms, phases, ours: agentPart(phases), docker: run.ms - agentPart(phases) };
+  return {
+    n,
+    ms: run.ms,
+    phases,
+    ours: timeOf(phases, 'agent'),
+    nginx: timeOf(phases, 'nginx'),
+    docker: timeOf(phases, 'Docker'),
+  };
 }
 
 /** Registry rows and vhosts for tenants first..last, through the registry's own allocation. */
@@ -152,7 +155,7 @@ export async function run({ log = console.log } = {}) {
       if (n === 1) nginxAt[1] = nginxTimes(nginx);
       if (n % 25 === 0 || n === 1) {
         log(
-          `${n} tenants: provision ${fmt(p.ms / 1000)} s (agent ${fmt(p.ours)} ms), ${fmt(memAvailable() / 2 ** 30)} GiB available`,
+          `${n} tenants: provision ${fmt(p.ms / 1000)} s (agent ${fmt(p.ours)} ms, nginx ${fmt(p.nginx)} ms), ${fmt(memAvailable() / 2 ** 30)} GiB available`,
         );
       }
     }
@@ -164,7 +167,9 @@ export async function run({ log = console.log } = {}) {
     nth = await provisionOne(agent, SIMULATED);
     real.push(id(SIMULATED));
     if (nth.failed) throw new Error(`provision ${SIMULATED} failed: ${nth.failed}`);
-    log(`provision ${SIMULATED}: ${fmt(nth.ms / 1000)} s (agent ${fmt(nth.ours)} ms)`);
+    log(
+      `provision ${SIMULATED}: ${fmt(nth.ms / 1000)} s (agent ${fmt(nth.ours)} ms, nginx ${fmt(nth.nginx)} ms)`,
+    );
     for (let i = 0; i < REPS; i++) {
       info.all.push(mustSucceed(await runTask(agent, 'info'), 'info'));
       info.one.push(mustSucceed(await runTask(agent, 'info', { id: id(1) }), 'info one'));
@@ -192,19 +197,40 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
   const at = (n) => provisions[n - 1];
   const points = [1, 10, 50, 100, 150, 200].filter((n) => n <= count);
   if (!points.includes(count)) points.push(count);
-  const provHead = ['tenant', 'provision s', 'agent part ms', 'Docker part s', 'agent part / 1st'];
+  const provHead = [
+    'provision',
+    'total s',
+    'Docker ms',
+    'nginx ms',
+    'agent ms',
+    'apart from Docker / 1st',
+    'agent / 1st',
+  ];
+  const apartFromDocker = (p) => p.ours + p.nginx;
   const provRow = (label, p) => [
     label,
     fmt(p.ms / 1000),
+    fmt(p.docker),
+    fmt(p.nginx),
     fmt(p.ours),
-    fmt(p.docker / 1000),
+    (apartFromDocker(p) / apartFromDocker(first)).toFixed(2),
     (p.ours / first.ours).toFixed(2),
   ];
   const provRows = [
-    ...points.map((n) => provRow(`${n}${n === 1 ? 'st' : 'th'} (real tenants before it: ${n - 1})`, at(n))),
-    provRow(`${SIMULATED}th (tenants before it: ${SIMULATED - 1})`, nth),
+    ...points.map((n) => provRow(`${ordinal(n)} (real tenants before it: ${n - 1})`, at(n))),
+    provRow(`${ordinal(SIMULATED)} (tenants before it: ${SIMULATED - 1})`, nth),
   ];
-  const nthRatio = nth.ours / first.ours;
+  const nthRatio = apartFromDocker(nth) / apartFromDocker(first);
+  const nthOwn = nth.ours / first.ours;
+  const last = provisions.at(-1);
+  const phaseHead = ['phase', '1st ms', `${ordinal(count)} ms`, `${ordinal(SIMULATED)} ms`, 'whose time'];
+  const phaseRows = PHASE_NAMES.map((p) => [
+    p,
+    fmt(first.phases[p]),
+    fmt(last.phases[p]),
+    fmt(nth.phases[p]),
+    ownerOf(p),
+  ]);
 
   const nginxHead = ['vhosts', 'nginx -t ms', 'reload ms', 'warnings'];
   const nginxRows = Object.entries(nginxAt).map(([n, t]) => [
@@ -232,11 +258,13 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
   const summary = [
     `- real tenants: ${count} (${stopped}); memory available ${fmt(memoryAtStart / 2 ** 30)} GiB at start, about ${fmt(perTenant / 2 ** 20)} MiB per tenant`,
     `- info for all ${listed} tenants: ${fmt(infoAll)} ms median of ${REPS} through the API (target < 500 ms: ${infoAll < 500 ? 'yes' : 'NO'}); for one tenant: ${fmt(infoOne)} ms`,
-    `- the ${SIMULATED}th provision's agent part against the 1st: ${verdict(nthRatio, 1.2, false)}`,
+    `- the ${ordinal(SIMULATED)} provision against the 1st, apart from Docker's time: ${verdict(nthRatio, 1.2, false)}; the agent's own code alone: ${verdict(nthOwn, 1.2, false)}; nginx: ${fmt(first.nginx)} → ${fmt(nth.nginx)} ms`,
     `- teardown of the ${tornDown.length} real tenants, 4 at a time: median ${fmt(median(tornDown) / 1000)} s each`,
   ];
   const text = [
     textTable(provHead, provRows),
+    '',
+    textTable(phaseHead, phaseRows),
     '',
     textTable(nginxHead, nginxRows),
     '',
@@ -254,12 +282,17 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
     `nginx are then filled up to ${SIMULATED - 1} tenants with simulated ones: a row taken by the registry's own allocation`,
     'transaction and a vhost rendered from the shipped template, pointing at an idle port. Then one more real',
     `tenant, the ${SIMULATED}th, is provisioned, and \`info\` is asked for all tenants and for one. A provision's`,
-    "agent part is its time outside Docker's own phases (compose up, health wait; see the provision section).",
+    "time is split by whose it is (see the provision section): Docker's (compose up, the app's health wait),",
+    "nginx's (`nginx -t`, the reload, and the wait in verify until the new workers serve) and the agent's own.",
     'nginx is a private instance with the `server_names_hash` sizes that setup-host ships.',
     '',
     ...summary,
     '',
     mdTable(provHead, provRows),
+    '',
+    'Where the time of the 1st, the last real and the last provision went (one run each, so noisy):',
+    '',
+    mdTable(phaseHead, phaseRows),
     '',
     mdTable(nginxHead, nginxRows),
     '',

@@ -166,8 +166,26 @@ const PHASES = [
   ['end', null], // result line, exit, the end of the run
 ];
 export const PHASE_NAMES = PHASES.map(([name]) => name);
-/** The phases that are Docker's own time rather than the agent's. */
-export const DOCKER_PHASES = ['compose up', 'health wait'];
+/**
+ * Whose time each phase is: Docker's (starting the containers, the app booting), nginx's
+ * (parsing every vhost on test and on reload, then switching workers, which verify waits
+ * for), or the agent's own code (the rest).
+ */
+export const OWNER = {
+  'compose up': 'Docker',
+  'health wait': 'Docker',
+  'nginx -t': 'nginx',
+  reload: 'nginx',
+  verify: 'nginx',
+};
+export const ownerOf = (phase) => OWNER[phase] ?? 'agent';
+
+/** The ms of a run's phases that belong to the given owners. */
+export function timeOf(phases, ...owners) {
+  return Object.entries(phases)
+    .filter(([p]) => owners.includes(ownerOf(p)))
+    .reduce((a, [, ms]) => a + ms, 0);
+}
 
 /** {phase: ms} of one provision run; throws when a step line is missing. */
 export function provisionPhases(run) {
