@@ -3,12 +3,12 @@
 // same task scripts, a private nginx, alternating rounds; the figures are swarm/compose ratios.
 // Usage: node bench/swarm.mjs (root, after setup-host and npm run build). BENCH_ROUNDS=3.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, requireBuild } from './lib/agent.mjs';
+import { startNginx } from './lib/hosting.mjs';
 import { machine, mdTable, textTable } from './lib/report.mjs';
 import { alternate, knob } from './lib/rounds.mjs';
 import { fmt, median } from './lib/stats.mjs';
@@ -20,50 +20,6 @@ const LAB = join(ROOT, 'scripts/host/swarm-lab.sh');
 const WORKERS = ['probe-w1', 'probe-w2'];
 
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-
-/** A port the kernel picks on 127.0.0.1, free right now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private nginx (own prefix, config and pid) with the settings the tasks need. */
-async function startNginx() {
-  const dir = mkdtempSync(join(tmpdir(), 'probe-bench-nginx-'));
-  for (const d of ['conf.d', 'logs']) mkdirSync(join(dir, d));
-  const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  const temps = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
-    (t) => `${t}_temp_path ${dir}/${t};`,
-  );
-  const http = ['access_log off;', ...temps, `include ${dir}/conf.d/*.conf;`].join(' ');
-  writeFileSync(
-    conf,
-    `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn;\n` +
-      `events { worker_connections 256; }\nhttp { ${http} }\n`,
-  );
-  const base = ['-p', dir, '-c', conf, '-e', join(dir, 'logs/error.log')];
-  const child = spawn('nginx', base, { stdio: 'ignore' });
-  const settings = {
-    confDir: join(dir, 'conf.d'),
-    listen: port,
-    test: ['nginx', ...base, '-t'],
-    reload: ['nginx', ...base, '-s', 'reload'],
-    vhostTemplate: join(ROOT, 'config/templates/nginx/vhost.conf'),
-    logDir: join(dir, 'logs'),
-  };
-  const stop = () => {
-    child.kill('SIGQUIT');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  return { settings, stop };
-}
 
 function hostingSettings(runtime, nginx, ports) {
   return {
