@@ -29,7 +29,9 @@ export function socketGet(socketPath: string, urlPath: string, timeoutMs = 3000)
 
 function get(options: http.RequestOptions, timeoutMs: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ ...options, timeout: timeoutMs }, (res) => {
+    // A fresh connection each time (agent: false): a check must not ride on a connection that
+    // an earlier answer left open, to a worker nginx is about to retire.
+    const req = http.get({ ...options, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += body.length < 65_536 ? chunk : ''));

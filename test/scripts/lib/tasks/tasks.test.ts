@@ -11,7 +11,7 @@ import { deploy } from '../../../../scripts/lib/tasks/deploy.js';
 import { nginxConfig } from '../../../../scripts/lib/tasks/nginx-config.js';
 import { provision } from '../../../../scripts/lib/tasks/provision.js';
 import { teardown } from '../../../../scripts/lib/tasks/teardown.js';
-import { verifyServed } from '../../../../scripts/lib/tasks/verify.js';
+import { STREAK, verifyServed } from '../../../../scripts/lib/tasks/verify.js';
 import { FakeRuntime } from '../../../helpers/fake-runtime.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../../..');
@@ -145,6 +145,26 @@ describe('provision', () => {
       /Host acme.saas.localhost .*HTTP 502/,
     );
     proxy.server.close();
+  });
+
+  it('verify wants STREAK good answers in a row, each on its own connection', async () => {
+    const { settings } = hosting();
+    // good, dropped (a retiring worker's catch-all: 444), then good from then on
+    const script = ['ok', 'drop', 'ok', 'ok', 'ok', 'ok'];
+    const connections = new Set<unknown>();
+    let asked = 0;
+    const server = http.createServer((req, res) => {
+      connections.add(req.socket);
+      if (script[asked++] === 'drop') req.socket.destroy();
+      else res.end('shop');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    settings.nginx.listen = (server.address() as AddressInfo).port;
+    await verifyServed(settings, 'acme', log, 5000);
+    expect(asked).toBe(2 + STREAK);
+    expect(connections.size).toBe(asked);
+    expect(lines.at(-1)).toMatch(new RegExp(`answered 200, ${STREAK} times in a row`));
+    server.close();
   });
 
   it('rolls everything back when nginx rejects the vhost', async () => {
