@@ -16,35 +16,40 @@ const PS_FORMAT = [
 const ENGINE_TIMEOUT_MS = 20_000;
 
 /** Fails with one clear line when the engine does not answer (dead socket: at once; busy: up to 20 s). */
-export async function checkEngine(): Promise<void> {
-  if (await pingsOnSocket()) return;
+export async function checkEngine(timeoutMs = ENGINE_TIMEOUT_MS): Promise<void> {
+  const ping = await pingOnSocket(timeoutMs);
+  if (ping === 'ok') return;
+  if (ping === 'timeout') throw overloaded(timeoutMs);
   // The CLI answers for any DOCKER_HOST or context, and words why the engine is unreachable.
   const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
-    timeoutMs: ENGINE_TIMEOUT_MS,
+    timeoutMs,
   });
   if (r.ok) return;
-  if (r.timedOut) {
-    // Set-up would not help here: the engine is there, but it (or this host) is too busy.
-    throw new Error(
-      `docker engine did not answer within ${ENGINE_TIMEOUT_MS / 1000} s: the engine or this host is overloaded`,
-    );
-  }
+  if (r.timedOut) throw overloaded(timeoutMs);
   const reason = r.output.trim().split('\n').filter(Boolean).pop() ?? r.problem;
   throw new Error(`docker engine unreachable: ${reason || r.problem}; run npm run setup-host`);
 }
 
+/** Set-up would not help here: the engine is there, but it (or this host) is too busy. */
+function overloaded(timeoutMs: number): Error {
+  return new Error(
+    `docker engine did not answer within ${timeoutMs / 1000} s: the engine or this host is overloaded`,
+  );
+}
+
 /**
  * The engine's /_ping over its unix socket, when the docker CLI would use that socket: a few
- * milliseconds where `docker version` costs a process start. False whenever it cannot tell.
+ * milliseconds where `docker version` costs a process start. `timeout` when the engine accepted
+ * the connection but did not answer in time; `unknown` whenever the CLI should be asked instead.
  */
-async function pingsOnSocket(): Promise<boolean> {
+async function pingOnSocket(timeoutMs: number): Promise<'ok' | 'timeout' | 'unknown'> {
   const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  if (!host.startsWith('unix://') || process.env.DOCKER_CONTEXT) return false;
+  if (!host.startsWith('unix://') || process.env.DOCKER_CONTEXT) return 'unknown';
   try {
-    const answer = await socketGet(host.slice('unix://'.length), '/_ping', ENGINE_TIMEOUT_MS);
-    return answer.status === 200 && answer.body === 'OK';
-  } catch {
-    return false;
+    const answer = await socketGet(host.slice('unix://'.length), '/_ping', timeoutMs);
+    return answer.status === 200 && answer.body === 'OK' ? 'ok' : 'unknown';
+  } catch (err) {
+    return /no answer within/.test((err as Error).message) ? 'timeout' : 'unknown';
   }
 }
 

@@ -49,6 +49,18 @@ describe('checkEngine', () => {
     await engine.close();
   });
 
+  it('says the engine is overloaded when its socket takes the request and does not answer', async () => {
+    const socket = path.join(dir, 'busy.sock');
+    const server = http.createServer(() => {}); // never answers
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    process.env.DOCKER_HOST = `unix://${socket}`;
+    await expect(checkEngine(300)).rejects.toThrow(
+      'docker engine did not answer within 0.3 s: the engine or this host is overloaded',
+    );
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it('does not guess a socket for a tcp DOCKER_HOST', async () => {
     process.env.DOCKER_HOST = 'tcp://127.0.0.1:1';
     await expect(checkEngine()).rejects.toThrow(/docker is not installed/);
