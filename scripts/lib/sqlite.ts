@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { lazy } from './lazy.js';
-
-const sqlite = lazy<typeof Database>('better-sqlite3');
+import { sqlite } from './lazy.js';
 
 /** How long a statement waits for another process's write lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000;
