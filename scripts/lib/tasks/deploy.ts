@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { DeployArgs } from '../args.js';
 import { checkTenantId, errorMessage, step, tenantDir } from '../hosting.js';
-import type { KeptData } from '../registry.js';
+import type { KeptData, TenantRow } from '../registry.js';
 import type { Workload } from '../runtime/index.js';
 import { EXIT, TaskError, type Log } from '../task.js';
 import { loadTemplate } from '../template.js';
@@ -20,8 +20,14 @@ export interface DeployResult {
 /**
  * Starts a tenant's containers: registry row and ports first, then the runtime, then a
  * wait for the health path. On failure it undoes its own work (a teardown) and fails.
+ * `onAllocated` is called once the registry row exists, before the containers start.
  */
-export async function deploy(h: Hosting, args: DeployArgs, log: Log): Promise<DeployResult> {
+export async function deploy(
+  h: Hosting,
+  args: DeployArgs,
+  log: Log,
+  onAllocated?: (row: TenantRow) => void,
+): Promise<DeployResult> {
   const { settings, registry, runtime } = h;
   const id = checkTenantId(args.id, settings);
   // Restoring without a template name reuses the template the kept data belongs to.
@@ -55,6 +61,7 @@ export async function deploy(h: Hosting, args: DeployArgs, log: Log): Promise<De
   log(
     `app port ${row.appPort}, db port ${row.dbPort}${where}${kept ? `, restoring data ${kept.dataKey}` : ''}`,
   );
+  onAllocated?.(row);
   const workload: Workload = {
     id,
     template,

@@ -3,7 +3,7 @@ import { checkTenantId, errorMessage, step, tagged } from '../hosting.js';
 import { EXIT, TaskError, type Log } from '../task.js';
 import type { Hosting } from './context.js';
 import { deploy, engineReachable } from './deploy.js';
-import { nginxConfig } from './nginx-config.js';
+import { nginxConfig, type NginxConfigResult } from './nginx-config.js';
 import { teardown } from './teardown.js';
 import { verifyServed } from './verify.js';
 
@@ -34,9 +34,22 @@ export async function provision(
   }
   await engineReachable(h);
   step(log, `Provisioning ${id}`);
-  const run = <T>(name: string, fn: (l: Log) => Promise<T>) => runStep(h, args, log, name, fn, signal);
-  const deployed = await run('deploy', (l) => deploy(h, args, l));
-  const site = await run('nginx-config', (l) => nginxConfig(h, { id }, l));
+  const inFlight: Promise<unknown>[] = [];
+  const run = <T>(name: string, fn: (l: Log) => Promise<T>) =>
+    runStep(h, args, log, name, fn, signal, inFlight);
+  // Where the tenant will answer is known once its row exists (one host, or a pinned node): the
+  // vhost is then published while the containers start, so nginx's reload, and the 100 ms in
+  // which its old workers still take connections, overlap compose instead of following it.
+  let published: Promise<NginxConfigResult> | undefined;
+  const deployed = await run('deploy', (l) =>
+    deploy(h, args, l, (row) => {
+      if (h.runtime.nodes && row.node === null) return; // floating: wait until it runs somewhere
+      published = nginxConfig(h, { id }, tagged(log, 'nginx-config'));
+      published.catch(() => undefined); // awaited below, or settled before a rollback
+      inFlight.push(published);
+    }),
+  );
+  const site = await run('nginx-config', (l) => published ?? nginxConfig(h, { id }, l));
   await run('verify', (l) => verifyServed(h.settings, id, l));
   step(log, `${id} is live at ${site.url}`);
   return { id, url: site.url, ports: deployed.ports, template: deployed.template };
@@ -53,6 +66,7 @@ async function runStep<T>(
   name: string,
   fn: (l: Log) => Promise<T>,
   signal?: AbortSignal,
+  inFlight: Promise<unknown>[] = [],
 ) {
   let work: Promise<T> | undefined;
   try {
@@ -62,6 +76,8 @@ async function runStep<T>(
   } catch (err) {
     // Stopped by the agent: let the step's own clean-up settle (its children got SIGTERM too).
     if (signal?.aborted && work) await Promise.race([work.catch(() => undefined), delay(2000)]);
+    // A step started early (the vhost) finishes before the rollback, so it cannot write after it.
+    await Promise.allSettled(inFlight);
     const code = err instanceof TaskError ? err.exitCode : EXIT.failed;
     if (code === EXIT.usage || code === EXIT.exists) throw err;
     const rollback = tagged(log, 'rollback');
