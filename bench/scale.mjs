@@ -206,7 +206,7 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
     'apart from Docker / 1st',
     'agent / 1st',
   ];
-  const apartFromDocker = (p) => p.ours + p.nginx;
+  const apartFromDocker = (p) => p.ms - p.docker;
   const provRow = (label, p) => [
     label,
     fmt(p.ms / 1000),

@@ -149,23 +149,60 @@ export function mustSucceed(run, what) {
 
 /**
  * Where a provision's time went, from the arrival times of its step lines (the stream adds
- * ~1 ms, see the latency section). Each phase ends at the line its pattern matches and begins
- * where the one before it ended; the last ends with the run.
+ * ~1 ms, see the latency section). Each phase runs from a line (or the POST) to a line (or the
+ * end of the run). The vhost is published while the containers start, so the nginx phases run
+ * inside `compose up` and the phases add up to more than the run.
  */
+const line = (re) => (run) => run.lines.find((l) => re.test(l.text))?.at;
+const latest =
+  (...marks) =>
+  (run) =>
+    Math.max(...marks.map((m) => m(run)));
+const M = {
+  begin: () => 0,
+  provisioning: line(/^-----> Provisioning /),
+  allocating: line(/^\[deploy\] -----> Allocating ports/),
+  allocated: line(/^\[deploy\] app port /),
+  starting: line(/^\[deploy\] -----> Starting containers/),
+  rendered: line(/^\[deploy\] wrote compose\.yml/),
+  waiting: line(/^\[deploy\] -----> Waiting for /),
+  healthy: line(/^\[deploy\] \S+ answered /),
+  writing: line(/^\[nginx-config\] -----> Writing nginx vhost/),
+  written: line(/^\[nginx-config\] wrote /),
+  tested: line(/^\[nginx-config\] nginx configuration test passed/),
+  reloaded: line(/^\[nginx-config\] nginx reloaded/),
+  verified: line(/^\[verify\] GET .* answered /),
+  end: (run) => run.ms,
+};
 const PHASES = [
-  ['start', /^-----> Provisioning /], // process start, arguments, engine check
-  ['checks', /^\[deploy\] -----> Allocating ports/], // template, leftovers, placement
-  ['allocate', /^\[deploy\] app port /], // the registry transaction: first free ports
-  ['render', /^\[deploy\] wrote compose\.yml/], // compose.yml and .env written
-  ['compose up', /^\[deploy\] -----> Waiting for /], // docker-compose up -d
-  ['health wait', /^\[deploy\] \S+ answered /], // polling the app's health path
-  ['vhost', /^\[nginx-config\] wrote /], // render and write the vhost under the nginx lock
-  ['nginx -t', /^\[nginx-config\] nginx configuration test passed/],
-  ['reload', /^\[nginx-config\] nginx reloaded/],
-  ['verify', /^\[verify\] GET .* answered /], // GET through nginx as a visitor
-  ['end', null], // result line, exit, the end of the run
+  ['start', M.begin, M.provisioning], // process start, arguments, engine check
+  ['checks', M.provisioning, M.allocating], // template, leftovers, placement
+  ['allocate', M.allocating, M.allocated], // the registry transaction: first free ports
+  ['render', M.starting, M.rendered], // compose.yml and .env written
+  ['compose up', M.rendered, M.waiting], // docker-compose up -d
+  ['health wait', M.waiting, M.healthy], // polling the app's health path
+  ['vhost', M.writing, M.written], // render and write the vhost under the nginx lock
+  ['nginx -t', M.written, M.tested],
+  ['reload', M.tested, M.reloaded],
+  // from when both the containers answer and the vhost is live: GETs through nginx as a visitor
+  ['verify', latest(M.healthy, M.reloaded), M.verified],
+  ['end', M.verified, M.end], // result line, exit, the end of the run
 ];
 export const PHASE_NAMES = PHASES.map(([name]) => name);
+
+/** {phase: ms} of one provision run; throws when a step line is missing. */
+export function provisionPhases(run) {
+  const out = {};
+  for (const [name, from, to] of PHASES) {
+    const [a, b] = [from(run), to(run)];
+    if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b)) {
+      throw new Error(`a step line of phase ${name} is missing from the provision output`);
+    }
+    out[name] = b - a;
+  }
+  return out;
+}
+
 /**
  * Whose time each phase is: Docker's (starting the containers, the app booting), nginx's
  * (parsing every vhost on test and on reload, then switching workers, which verify waits
@@ -185,18 +222,4 @@ export function timeOf(phases, ...owners) {
   return Object.entries(phases)
     .filter(([p]) => owners.includes(ownerOf(p)))
     .reduce((a, [, ms]) => a + ms, 0);
-}
-
-/** {phase: ms} of one provision run; throws when a step line is missing. */
-export function provisionPhases(run) {
-  const out = {};
-  let from = 0;
-  for (const [name, re] of PHASES) {
-    const to = re ? run.lines.find((l) => re.test(l.text))?.at : run.ms;
-    if (to === undefined)
-      throw new Error(`no line for the end of phase ${name} (${re}) in the provision output`);
-    out[name] = to - from;
-    from = to;
-  }
-  return out;
 }
