@@ -16,7 +16,9 @@ const HEADER = `# Benchmarks
 \`npm run bench\` runs every benchmark, prints its tables and rewrites its own section below;
 \`node bench/run.mjs throughput latency\` runs a subset and leaves the other sections as they were.
 Each benchmark loads loopback servers only, is bounded in time and request count, and stops by itself.
-It needs \`wrk\` and \`webhook\` (\`apt-get install -y wrk webhook\`) and a build (\`npm run build\`).
+It needs \`wrk\` and \`webhook\` (\`apt-get install -y wrk webhook\`) and a build (\`npm run build\`);
+\`provision\`, \`scale\` and \`swarm\` also need root and \`npm run setup-host\` (dockerd, nginx, the demo images),
+and \`scale\` runs about ten minutes (200 real tenants).
 
 The machines these run on are shared and noisy, so absolute figures move from run to run. Every
 figure that carries a target is therefore a **ratio** against a peer or a floor measured in the
