@@ -3,6 +3,7 @@
 // with simulated ones (a registry row and a vhost pointing at an idle port each); measured on
 // the way: port allocation, nginx -t and reload, info, and the N-th provision against the first.
 // Usage: node bench/scale.mjs (root, after setup-host and npm run build).
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   startNginx,
   timeOf,
 } from './lib/hosting.mjs';
+import { cleanEnv } from './lib/proc.mjs';
 import { machine, mdTable, textTable } from './lib/report.mjs';
 import { knob } from './lib/rounds.mjs';
 import { fmt, median, quantile, sum, verdict } from './lib/stats.mjs';
@@ -58,6 +60,26 @@ function nginxTimes(nginx) {
     .filter((l) => /\[warn\]|\[emerg\]/.test(l))
     .map((l) => l.replace(/^.*\[(warn|emerg)\]\s*\d+#\d+:\s*/, ''));
   return { test: median(test), reload: median(reload), warned };
+}
+
+/**
+ * What the host itself costs at this size, outside the agent: Node's start-up (spawn → exit of
+ * `node -e 0`) and the `docker ps` a deploy runs to look for leftovers; medians of REPS.
+ */
+function hostTimes() {
+  const node = [];
+  const ps = [];
+  for (let i = 0; i < REPS; i++) {
+    node.push(timeIt(() => execFileSync(process.execPath, ['-e', '0'], { env: cleanEnv() })));
+    ps.push(
+      timeIt(() =>
+        execFileSync('docker', ['ps', '-a', '--no-trunc', '--filter', `label=io.probe.tenant=${id(1)}`], {
+          stdio: 'ignore',
+        }),
+      ),
+    );
+  }
+  return { node: median(node), ps: median(ps) };
 }
 
 async function provisionOne(agent, n) {
@@ -134,6 +156,7 @@ export async function run({ log = console.log } = {}) {
   const provisions = [];
   const real = [];
   const nginxAt = {};
+  const hostAt = {};
   let stopped = `reached the ${REAL} asked for (BENCH_TENANTS)`;
   let allocations = [];
   let nth;
@@ -152,7 +175,7 @@ export async function run({ log = console.log } = {}) {
         break;
       }
       provisions.push({ ...p, memoryAfter: memAvailable() });
-      if (n === 1) nginxAt[1] = nginxTimes(nginx);
+      if (n === 1) [nginxAt[1], hostAt[1]] = [nginxTimes(nginx), hostTimes()];
       if (n % 25 === 0 || n === 1) {
         log(
           `${n} tenants: provision ${fmt(p.ms / 1000)} s (agent ${fmt(p.ours)} ms, nginx ${fmt(p.nginx)} ms), ${fmt(memAvailable() / 2 ** 30)} GiB available`,
@@ -160,7 +183,7 @@ export async function run({ log = console.log } = {}) {
       }
     }
     const count = provisions.length;
-    nginxAt[count] = nginxTimes(nginx);
+    [nginxAt[count], hostAt[count]] = [nginxTimes(nginx), hostTimes()];
     log(`${count} real tenants (${stopped}); filling up to ${SIMULATED - 1}`);
     allocations = await simulate(agent, nginx, count + 1, SIMULATED - 1);
     nginxAt[SIMULATED - 1] = nginxTimes(nginx);
@@ -187,10 +210,10 @@ export async function run({ log = console.log } = {}) {
     await agent.stop(); // its state (the registry with the simulated rows) goes with it
     nginx.stop(); // and the vhosts with nginx's folder
   }
-  return report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth, info, teardowns });
+  return report({ provisions, stopped, memoryAtStart, nginxAt, hostAt, allocations, nth, info, teardowns });
 }
 
-function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth, info, teardowns }) {
+function report({ provisions, stopped, memoryAtStart, nginxAt, hostAt, allocations, nth, info, teardowns }) {
   const count = provisions.length;
   const first = provisions[0];
   const perTenant = (memoryAtStart - provisions.at(-1).memoryAfter) / count;
@@ -240,6 +263,8 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
     t.warned.length ? t.warned.join('; ') : 'none',
   ]);
 
+  const hostHead = ['real tenants running', '`node -e 0` ms', '`docker ps --filter` ms'];
+  const hostRows = Object.entries(hostAt).map(([n, t]) => [n, fmt(t.node), fmt(t.ps)]);
   const infoAll = median(info.all.map((r) => r.ms));
   const infoOne = median(info.one.map((r) => r.ms));
   const listed = info.all[0].result?.tenants?.length ?? '?';
@@ -268,6 +293,8 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
     '',
     textTable(nginxHead, nginxRows),
     '',
+    textTable(hostHead, hostRows),
+    '',
     textTable(allocHead, allocRows),
     '',
     ...summary,
@@ -288,13 +315,15 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
     '',
     ...summary,
     '',
-    'Why the N-th provision is slower, and whose time it is: every `nginx -t` and every reload parses all',
-    'the vhosts (the table below), and after a reload the old workers keep answering with the old',
-    'configuration until the new ones are up, which verify waits for (about 0.2 s at 1,000 vhosts). The bare',
-    'floor pays the same three: it is nginx, not the agent. The agent keeps `nginx -t` before every reload',
-    "(the article's missing safety) and checks the site through nginx before it reports success; batching",
-    "several tenants into one reload would be the way to pay it less often. The agent's own code (process",
-    'start, registry, rendering, the vhost file) stays flat from the 1st to the 1,000th tenant.',
+    'Why the N-th provision is slower, and whose time it is. nginx: every `nginx -t` and every reload',
+    'parses all the vhosts (the table below); the agent runs both while the containers start, so they',
+    "stay off a click's critical path until they take longer than compose. Docker: compose up slows as the",
+    "engine holds more containers and networks. What is left in the agent's phases grows too, and the",
+    'host table shows why: `checks` runs a `docker ps` for leftovers, which the engine answers more slowly',
+    "with hundreds of containers, and `start` is Node's start-up, slower on 2 CPUs that also run 400",
+    "containers. The agent's own work (the registry transaction, rendering, the vhost file) stays flat.",
+    'Before the vhost was published during compose, verify also waited out the reload at 1,000 vhosts',
+    '(0.2–0.3 s) and the 1,000th click cost 3.4–4.7× the 1st apart from Docker.',
     '',
     "`info` used to parse every tenant's rendered compose file as YAML to list its services (429–592 ms",
     'for 1,000 tenants, 2026-12-04); it now reads the services block of the file it rendered itself and',
@@ -308,6 +337,11 @@ function report({ provisions, stopped, memoryAtStart, nginxAt, allocations, nth,
     mdTable(phaseHead, phaseRows),
     '',
     mdTable(nginxHead, nginxRows),
+    '',
+    "The host's own costs outside the agent, with the real tenants running (a `docker ps` like the one",
+    "deploy runs for leftovers, and Node's start-up, which every task pays):",
+    '',
+    mdTable(hostHead, hostRows),
     '',
     mdTable(allocHead, allocRows),
     '',
