@@ -22,19 +22,28 @@ export function httpGet(
   );
 }
 
-/** One GET over a unix socket (the Docker engine's API). */
-export function socketGet(socketPath: string, urlPath: string, timeoutMs = 3000): Promise<HttpAnswer> {
-  return get({ socketPath, path: urlPath }, timeoutMs);
+/** One GET over a unix socket (the Docker engine's API); fails on a body over maxBytes. */
+export function socketGet(
+  socketPath: string,
+  urlPath: string,
+  timeoutMs = 3000,
+  maxBytes = 64 * 2 ** 20,
+): Promise<HttpAnswer> {
+  return get({ socketPath, path: urlPath }, timeoutMs, maxBytes);
 }
 
-function get(options: http.RequestOptions, timeoutMs: number): Promise<HttpAnswer> {
+/** A page checked for its status keeps its first 64 KiB; a bounded body (maxBytes) must fit whole. */
+function get(options: http.RequestOptions, timeoutMs: number, maxBytes?: number): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     // A fresh connection each time (agent: false): a check must not ride on a connection that
     // an earlier answer left open, to a worker nginx is about to retire.
     const req = http.get({ ...options, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += body.length < 65_536 ? chunk : ''));
+      res.on('data', (chunk: string) => {
+        if (maxBytes === undefined) body += body.length < 65_536 ? chunk : '';
+        else if ((body += chunk).length > maxBytes) req.destroy(new Error(`answer over ${maxBytes} bytes`));
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', reject);
     });

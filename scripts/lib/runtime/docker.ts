@@ -1,4 +1,4 @@
-import { socketGet } from '../http.js';
+import { listing, ping, type ApiContainer } from './engine-api.js';
 import { run } from './exec.js';
 import { LABEL_DATA_KEY, LABEL_MANAGED, LABEL_TENANT, type ContainerInfo } from './types.js';
 
@@ -17,9 +17,9 @@ const ENGINE_TIMEOUT_MS = 20_000;
 
 /** Fails with one clear line when the engine does not answer (dead socket: at once; busy: up to 20 s). */
 export async function checkEngine(timeoutMs = ENGINE_TIMEOUT_MS): Promise<void> {
-  const ping = await pingOnSocket(timeoutMs);
-  if (ping === 'ok') return;
-  if (ping === 'timeout') throw overloaded(timeoutMs);
+  const answer = await ping(timeoutMs);
+  if (answer === 'ok') return;
+  if (answer === 'timeout') throw overloaded(timeoutMs);
   // The CLI answers for any DOCKER_HOST or context, and words why the engine is unreachable.
   const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
     timeoutMs,
@@ -38,22 +38,6 @@ function overloaded(timeoutMs: number): Error {
 }
 
 /**
- * The engine's /_ping over its unix socket, when the docker CLI would use that socket: a few
- * milliseconds where `docker version` costs a process start. `timeout` when the engine accepted
- * the connection but did not answer in time; `unknown` whenever the CLI should be asked instead.
- */
-async function pingOnSocket(timeoutMs: number): Promise<'ok' | 'timeout' | 'unknown'> {
-  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  if (!host.startsWith('unix://') || process.env.DOCKER_CONTEXT) return 'unknown';
-  try {
-    const answer = await socketGet(host.slice('unix://'.length), '/_ping', timeoutMs);
-    return answer.status === 200 && answer.body === 'OK' ? 'ok' : 'unknown';
-  } catch (err) {
-    return /no answer within/.test((err as Error).message) ? 'timeout' : 'unknown';
-  }
-}
-
-/**
  * Asked afresh after a failure: why the engine stopped answering, or undefined when it still
  * does. Compose words a lost engine in its own way ("Couldn't connect … http+docker://localhost").
  */
@@ -66,9 +50,21 @@ export async function engineLost(): Promise<string | undefined> {
   }
 }
 
-/** All managed containers, or one tenant's, from one `docker ps -a` call. */
+/** All managed containers, or one tenant's, from one engine listing (`docker ps -a`). */
 export async function listContainers(tenant?: string): Promise<ContainerInfo[]> {
-  const filter = tenant ? `label=${LABEL_TENANT}=${tenant}` : `label=${LABEL_MANAGED}=true`;
+  const label = tenant ? `${LABEL_TENANT}=${tenant}` : `${LABEL_MANAGED}=true`;
+  const listed = await listing<ApiContainer[]>('/containers/json?all=1', { label: [label] });
+  if (listed) {
+    return listed.map((c) => ({
+      ref: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      state: c.State,
+      status: c.Status,
+      tenant: c.Labels?.[LABEL_TENANT] ?? '',
+      service: c.Labels?.['com.docker.compose.service'] ?? '',
+    }));
+  }
+  const filter = `label=${label}`;
   const stdout = await docker(['ps', '-a', '--no-trunc', '--filter', filter, '--format', PS_FORMAT]);
   return lines(stdout).map((line) => {
     const [ref, name, state, status, owner, service] = line.split('\t');
@@ -79,9 +75,13 @@ export async function listContainers(tenant?: string): Promise<ContainerInfo[]> 
 /** Ids of a tenant's containers or networks, matched by our label or by its compose project. */
 export async function tenantObjects(kind: 'container' | 'network', tenant: string, project: string) {
   const cmd = kind === 'container' ? ['ps', '-a', '-q'] : ['network', 'ls', '-q'];
+  const path = kind === 'container' ? '/containers/json?all=1' : '/networks';
   const found = new Set<string>();
-  for (const filter of [`label=${LABEL_TENANT}=${tenant}`, `label=com.docker.compose.project=${project}`]) {
-    for (const ref of lines(await docker([...cmd, '--no-trunc', '--filter', filter]))) found.add(ref);
+  for (const label of [`${LABEL_TENANT}=${tenant}`, `com.docker.compose.project=${project}`]) {
+    const listed = await listing<{ Id: string }[]>(path, { label: [label] });
+    const refs =
+      listed?.map((o) => o.Id) ?? lines(await docker([...cmd, '--no-trunc', '--filter', `label=${label}`]));
+    for (const ref of refs) found.add(ref);
   }
   return [...found];
 }
@@ -106,6 +106,12 @@ export function parseVolumes(stdout: string): { name: string; dataKey: string }[
 }
 
 export async function tenantVolumes(tenant: string): Promise<{ name: string; dataKey: string }[]> {
+  const listed = await listing<{ Volumes: { Name: string; Labels: Record<string, string> | null }[] | null }>(
+    '/volumes',
+    { label: [`${LABEL_TENANT}=${tenant}`] },
+  );
+  if (listed)
+    return (listed.Volumes ?? []).map((v) => ({ name: v.Name, dataKey: v.Labels?.[LABEL_DATA_KEY] ?? '' }));
   return parseVolumes(await docker(volumeListArgs(tenant)));
 }
 

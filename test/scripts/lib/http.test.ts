@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoff } from '../../../scripts/lib/http.js';
+import { backoff, socketGet } from '../../../scripts/lib/http.js';
 
 describe('backoff', () => {
   afterEach(() => vi.useRealTimers());
@@ -28,5 +32,22 @@ describe('backoff', () => {
     await vi.advanceTimersByTimeAsync(40);
     await both;
     expect(Date.now() - began).toBe(50);
+  });
+});
+
+describe('socketGet', () => {
+  it('returns a whole body up to maxBytes and refuses a longer one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-sock-'));
+    const socket = path.join(dir, 's.sock');
+    const body = 'x'.repeat(200_000); // over the 64 KiB a status check keeps
+    const server = http.createServer((_, res) => res.end(body));
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      expect((await socketGet(socket, '/', 3000)).body).toHaveLength(200_000);
+      await expect(socketGet(socket, '/', 3000, 100_000)).rejects.toThrow('answer over 100000 bytes');
+    } finally {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,16 +3,22 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkEngine } from '../../../../scripts/lib/runtime/docker.js';
+import {
+  checkEngine,
+  listContainers,
+  tenantObjects,
+  tenantVolumes,
+} from '../../../../scripts/lib/runtime/docker.js';
 import { onPath } from '../../../../scripts/lib/runtime/exec.js';
 
-/** A fake engine on a unix socket that answers /_ping with the given status and body. */
-async function fakeEngine(dir: string, status: number, body: string) {
+/** A fake engine on a unix socket: a fixed answer, or one per request path. */
+async function fakeEngine(dir: string, status: number, body: string | ((url: URL) => unknown)) {
   const socket = path.join(dir, 'docker.sock');
   const seen: string[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.url ?? '');
-    res.writeHead(status).end(body);
+    const url = new URL(req.url ?? '/', 'http://engine');
+    res.writeHead(status).end(typeof body === 'string' ? body : JSON.stringify(body(url)));
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   return { socket, seen, close: () => new Promise((resolve) => server.close(resolve)) };
@@ -64,6 +70,99 @@ describe('checkEngine', () => {
   it('does not guess a socket for a tcp DOCKER_HOST', async () => {
     process.env.DOCKER_HOST = 'tcp://127.0.0.1:1';
     await expect(checkEngine()).rejects.toThrow(/docker is not installed/);
+  });
+});
+
+describe('engine listings on the socket', () => {
+  const saved = { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST };
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
+    process.env.PATH = path.join(dir, 'bin'); // no docker CLI: a fallback would fail loudly
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** What the engine filters on: the label of the filters parameter. */
+  const label = (url: URL) =>
+    (JSON.parse(url.searchParams.get('filters') ?? '{}') as { label: string[] }).label[0];
+
+  it("lists a tenant's containers as docker ps would show them", async () => {
+    const engine = await fakeEngine(dir, 200, (url) =>
+      url.pathname === '/containers/json' && label(url) === 'io.probe.tenant=acme'
+        ? [
+            {
+              Id: 'c1'.repeat(32),
+              Names: ['/probe-acme_app_1'],
+              State: 'running',
+              Status: 'Up 3 minutes',
+              Labels: { 'io.probe.tenant': 'acme', 'com.docker.compose.service': 'app' },
+            },
+            {
+              Id: 'c2'.repeat(32),
+              Names: ['/probe-acme_db_1'],
+              State: 'exited',
+              Status: 'Exited (1) 2 seconds ago',
+              Labels: null,
+            },
+          ]
+        : [],
+    );
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    expect(await listContainers('acme')).toEqual([
+      {
+        ref: 'c1'.repeat(32),
+        name: 'probe-acme_app_1',
+        state: 'running',
+        status: 'Up 3 minutes',
+        tenant: 'acme',
+        service: 'app',
+      },
+      {
+        ref: 'c2'.repeat(32),
+        name: 'probe-acme_db_1',
+        state: 'exited',
+        status: 'Exited (1) 2 seconds ago',
+        tenant: '',
+        service: '',
+      },
+    ]);
+    expect(engine.seen[0]).toMatch(/^\/containers\/json\?all=1&filters=/);
+    await engine.close();
+  });
+
+  it('finds objects by our label or the compose project, and volumes with their data keys', async () => {
+    const engine = await fakeEngine(dir, 200, (url) => {
+      if (url.pathname === '/networks')
+        return label(url) === 'io.probe.tenant=acme' ? [{ Id: 'n1' }] : [{ Id: 'n1' }, { Id: 'n2' }];
+      if (url.pathname === '/volumes')
+        return {
+          Volumes: [
+            { Name: 'probe-acme-data-k1', Labels: { 'io.probe.data-key': 'k1' } },
+            { Name: 'x', Labels: null },
+          ],
+        };
+      return [];
+    });
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    expect(await tenantObjects('network', 'acme', 'probe-acme')).toEqual(['n1', 'n2']);
+    expect(await tenantVolumes('acme')).toEqual([
+      { name: 'probe-acme-data-k1', dataKey: 'k1' },
+      { name: 'x', dataKey: '' },
+    ]);
+    await engine.close();
+  });
+
+  it("asks the CLI when the engine answers an error, so the error keeps the CLI's words", async () => {
+    const engine = await fakeEngine(dir, 500, '{"message":"boom"}');
+    process.env.DOCKER_HOST = `unix://${engine.socket}`;
+    await expect(listContainers('acme')).rejects.toThrow(/docker is not installed/);
+    await engine.close();
   });
 });
 
