@@ -24,24 +24,32 @@ async function fakeEngine(dir: string, status: number, body: string | ((url: URL
   return { socket, seen, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-describe('checkEngine', () => {
+/**
+ * Each test gets a temp folder and a PATH without the docker CLI, so only the fake engine can
+ * answer and a fall-back to the CLI fails loudly; PATH and DOCKER_HOST are put back after.
+ */
+function withoutDockerCli(): { dir: string } {
   const saved = { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST };
-  let dir: string;
-
+  const state = { dir: '' };
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
-    process.env.PATH = path.join(dir, 'bin'); // no docker CLI: only the socket can answer
+    state.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
+    process.env.PATH = path.join(state.dir, 'bin');
   });
   afterEach(() => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(state.dir, { recursive: true, force: true });
   });
+  return state;
+}
+
+describe('checkEngine', () => {
+  const t = withoutDockerCli();
 
   it('asks the engine socket for /_ping, without running the docker CLI', async () => {
-    const engine = await fakeEngine(dir, 200, 'OK');
+    const engine = await fakeEngine(t.dir, 200, 'OK');
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     await expect(checkEngine()).resolves.toBeUndefined();
     expect(engine.seen).toEqual(['/_ping']);
@@ -49,14 +57,14 @@ describe('checkEngine', () => {
   });
 
   it('falls back to the CLI when the socket does not say OK, and the CLI names the problem', async () => {
-    const engine = await fakeEngine(dir, 500, 'Internal Server Error');
+    const engine = await fakeEngine(t.dir, 500, 'Internal Server Error');
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     await expect(checkEngine()).rejects.toThrow(/docker is not installed/);
     await engine.close();
   });
 
   it('says the engine is overloaded when its socket takes the request and does not answer', async () => {
-    const socket = path.join(dir, 'busy.sock');
+    const socket = path.join(t.dir, 'busy.sock');
     const server = http.createServer(() => {}); // never answers
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     process.env.DOCKER_HOST = `unix://${socket}`;
@@ -74,26 +82,14 @@ describe('checkEngine', () => {
 });
 
 describe('engine listings on the socket', () => {
-  const saved = { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST };
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
-    process.env.PATH = path.join(dir, 'bin'); // no docker CLI: a fallback would fail loudly
-  });
-  afterEach(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const t = withoutDockerCli();
 
   /** What the engine filters on: the label of the filters parameter. */
   const label = (url: URL) =>
     (JSON.parse(url.searchParams.get('filters') ?? '{}') as { label: string[] }).label[0];
 
   it("lists a tenant's containers as docker ps would show them", async () => {
-    const engine = await fakeEngine(dir, 200, (url) =>
+    const engine = await fakeEngine(t.dir, 200, (url) =>
       url.pathname === '/containers/json' && label(url) === 'io.probe.tenant=acme'
         ? [
             {
@@ -137,7 +133,7 @@ describe('engine listings on the socket', () => {
   });
 
   it('finds objects by our label or the compose project, and volumes with their data keys', async () => {
-    const engine = await fakeEngine(dir, 200, (url) => {
+    const engine = await fakeEngine(t.dir, 200, (url) => {
       if (url.pathname === '/networks')
         return label(url) === 'io.probe.tenant=acme' ? [{ Id: 'n1' }] : [{ Id: 'n1' }, { Id: 'n2' }];
       if (url.pathname === '/volumes')
@@ -159,7 +155,7 @@ describe('engine listings on the socket', () => {
   });
 
   it("asks the CLI when the engine answers an error, so the error keeps the CLI's words", async () => {
-    const engine = await fakeEngine(dir, 500, '{"message":"boom"}');
+    const engine = await fakeEngine(t.dir, 500, '{"message":"boom"}');
     process.env.DOCKER_HOST = `unix://${engine.socket}`;
     await expect(listContainers('acme')).rejects.toThrow(/docker is not installed/);
     await engine.close();
