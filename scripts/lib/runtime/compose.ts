@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Log } from '../task.js';
 import {
@@ -10,7 +11,7 @@ import {
   tenantObjects,
   tenantVolumes,
 } from './docker.js';
-import { onPath, run } from './exec.js';
+import { executable, onPath, run } from './exec.js';
 import { projectName, renderCompose, renderEnv, workloadVars } from './render.js';
 import type { Removal, RemovalReport, Runtime, Workload } from './types.js';
 
@@ -105,18 +106,40 @@ export class ComposeRuntime implements Runtime {
     return run(file, [...prefix, ...base, ...args], { log, cwd: dir, timeoutMs: 300_000 });
   }
 
-  /** `docker compose` (v2) when the plugin works, else `docker-compose` (v1); detected once. */
+  /** `docker compose` (v2) when the plugin is there, else `docker-compose` (v1); detected once. */
   private composeCommand(): Promise<ComposeCommand> {
     this.command ??= (async () => {
-      if ((await run('docker', ['compose', 'version'])).ok) return { file: 'docker', prefix: ['compose'] };
-      // v1 is a Python program: finding it costs nothing, running `version` ~0.4 s per task.
-      if (onPath('docker-compose')) return { file: 'docker-compose', prefix: [] };
+      const found = findComposeCli();
+      if (found) return found;
+      // A plugin in a folder of the CLI's own configuration: only the CLI knows.
+      if ((await run('docker', ['compose', 'version'])).ok) return COMPOSE_V2;
       throw new Error(
         'neither "docker compose" nor "docker-compose" works on this host (run npm run setup-host)',
       );
     })();
     return this.command;
   }
+}
+
+const COMPOSE_V2: ComposeCommand = { file: 'docker', prefix: ['compose'] };
+
+/**
+ * The compose CLI found by looking, not by running it (every task would pay for a start: ~50 ms
+ * for the docker CLI, ~0.4 s for v1, a Python program): the v2 plugin in one of the folders the
+ * docker CLI searches, else docker-compose v1 on PATH; undefined when neither is found.
+ */
+export function findComposeCli(): ComposeCommand | undefined {
+  const config = process.env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
+  const pluginDirs = [
+    path.join(config, 'cli-plugins'),
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+  ];
+  if (pluginDirs.some((dir) => executable(path.join(dir, 'docker-compose')))) return COMPOSE_V2;
+  if (onPath('docker-compose')) return { file: 'docker-compose', prefix: [] };
+  return undefined;
 }
 
 function writePrivate(file: string, text: string): void {

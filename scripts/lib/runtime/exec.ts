@@ -71,12 +71,17 @@ function describeFailure(
 
 /** Whether an executable of that name is on PATH (what the commands above would run). */
 export function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
-    try {
-      fs.accessSync(path.join(dir || '.', name), fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => executable(path.join(dir || '.', name)));
+}
+
+/** Whether a file exists, is a regular file and may be executed. */
+export function executable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }

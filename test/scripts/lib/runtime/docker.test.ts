@@ -9,6 +9,7 @@ import {
   tenantObjects,
   tenantVolumes,
 } from '../../../../scripts/lib/runtime/docker.js';
+import { findComposeCli } from '../../../../scripts/lib/runtime/compose.js';
 import { onPath } from '../../../../scripts/lib/runtime/exec.js';
 
 /** A fake engine on a unix socket: a fixed answer, or one per request path. */
@@ -25,15 +26,18 @@ async function fakeEngine(dir: string, status: number, body: string | ((url: URL
 }
 
 /**
- * Each test gets a temp folder and a PATH without the docker CLI, so only the fake engine can
- * answer and a fall-back to the CLI fails loudly; PATH and DOCKER_HOST are put back after.
+ * Each test gets a temp folder and the environment `set` makes of it (PATH without the docker
+ * CLI, so that only a fake engine can answer and a fall-back to the CLI fails loudly); the
+ * variables it touches, and DOCKER_HOST, are put back after.
  */
-function withoutDockerCli(): { dir: string } {
-  const saved = { PATH: process.env.PATH, DOCKER_HOST: process.env.DOCKER_HOST };
+function isolated(set: (dir: string) => Record<string, string>): { dir: string } {
   const state = { dir: '' };
+  let saved: Record<string, string | undefined> = {};
   beforeEach(() => {
     state.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
-    process.env.PATH = path.join(state.dir, 'bin');
+    const vars = set(state.dir);
+    saved = Object.fromEntries(['DOCKER_HOST', ...Object.keys(vars)].map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
   });
   afterEach(() => {
     for (const [k, v] of Object.entries(saved)) {
@@ -44,6 +48,8 @@ function withoutDockerCli(): { dir: string } {
   });
   return state;
 }
+
+const withoutDockerCli = () => isolated((dir) => ({ PATH: path.join(dir, 'bin') }));
 
 describe('checkEngine', () => {
   const t = withoutDockerCli();
@@ -181,5 +187,26 @@ describe('onPath', () => {
       process.env.PATH = saved;
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('findComposeCli', () => {
+  const t = isolated((dir) => ({ PATH: path.join(dir, 'bin'), DOCKER_CONFIG: path.join(dir, 'config') }));
+  const tool = (folder: string, name: string) => {
+    fs.mkdirSync(path.join(t.dir, folder), { recursive: true });
+    fs.writeFileSync(path.join(t.dir, folder, name), '#!/bin/sh\n', { mode: 0o755 });
+  };
+
+  // This host's system plugin folders hold no compose plugin (the tests run on compose v1).
+  it('finds v1 on PATH without running it, and nothing when there is neither', () => {
+    expect(findComposeCli()).toBeUndefined();
+    tool('bin', 'docker-compose');
+    expect(findComposeCli()).toEqual({ file: 'docker-compose', prefix: [] });
+  });
+
+  it('prefers the v2 plugin in the CLI plugin folder of DOCKER_CONFIG', () => {
+    tool('bin', 'docker-compose');
+    tool('config/cli-plugins', 'docker-compose');
+    expect(findComposeCli()).toEqual({ file: 'docker', prefix: ['compose'] });
   });
 });
