@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
+import { engineGet } from './runtime/engine-api.js';
 
 export interface HostFacts {
   hostname: string;
@@ -13,8 +14,17 @@ export interface HostFacts {
   docker: { reachable: boolean; version?: string; error?: string };
 }
 
-/** Asks the Docker engine for its version, without a shell, within a few seconds. */
-function dockerVersion(): Promise<HostFacts['docker']> {
+/**
+ * Asks the Docker engine for its version, without a shell, within a few seconds: on its socket
+ * when the CLI would use it, else (and to word a failure) through the docker CLI.
+ */
+async function dockerVersion(): Promise<HostFacts['docker']> {
+  const answer = await engineGet<{ Version?: string }>('/version', 5000);
+  if (answer?.Version) return { reachable: true, version: answer.Version };
+  return dockerCliVersion();
+}
+
+function dockerCliVersion(): Promise<HostFacts['docker']> {
   return new Promise((resolve) => {
     const child = spawn('docker', ['version', '--format', '{{.Server.Version}}'], {
       stdio: ['ignore', 'pipe', 'pipe'],

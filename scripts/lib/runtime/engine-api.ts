@@ -28,21 +28,26 @@ export async function ping(timeoutMs: number): Promise<Ping> {
   }
 }
 
-/** GET <path>?filters=<json> as parsed JSON, or undefined when the CLI should be asked instead. */
-export async function listing<T>(
-  path: string,
-  filters: Record<string, string[]>,
-  timeoutMs = 60_000,
-): Promise<T | undefined> {
+/** GET <path> as parsed JSON, or undefined when the CLI should be asked instead. */
+export async function engineGet<T>(path: string, timeoutMs = 60_000): Promise<T | undefined> {
   const socket = engineSocket();
   if (!socket) return undefined;
-  const query = `filters=${encodeURIComponent(JSON.stringify(filters))}`;
   try {
-    const answer = await socketGet(socket, `${path}${path.includes('?') ? '&' : '?'}${query}`, timeoutMs);
+    const answer = await socketGet(socket, path, timeoutMs);
     return answer.status === 200 ? (JSON.parse(answer.body) as T) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** GET <path>?filters=<json>, as engineGet. */
+export function listing<T>(
+  path: string,
+  filters: Record<string, string[]>,
+  timeoutMs = 60_000,
+): Promise<T | undefined> {
+  const query = `filters=${encodeURIComponent(JSON.stringify(filters))}`;
+  return engineGet<T>(`${path}${path.includes('?') ? '&' : '?'}${query}`, timeoutMs);
 }
 
 /** What the engine says of a container in a listing (the fields we read). */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkEngine,
   listContainers,
@@ -11,45 +11,7 @@ import {
 } from '../../../../scripts/lib/runtime/docker.js';
 import { findComposeCli } from '../../../../scripts/lib/runtime/compose.js';
 import { onPath } from '../../../../scripts/lib/runtime/exec.js';
-
-/** A fake engine on a unix socket: a fixed answer, or one per request path. */
-async function fakeEngine(dir: string, status: number, body: string | ((url: URL) => unknown)) {
-  const socket = path.join(dir, 'docker.sock');
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
-    seen.push(req.url ?? '');
-    const url = new URL(req.url ?? '/', 'http://engine');
-    res.writeHead(status).end(typeof body === 'string' ? body : JSON.stringify(body(url)));
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  return { socket, seen, close: () => new Promise((resolve) => server.close(resolve)) };
-}
-
-/**
- * Each test gets a temp folder and the environment `set` makes of it (PATH without the docker
- * CLI, so that only a fake engine can answer and a fall-back to the CLI fails loudly); the
- * variables it touches, and DOCKER_HOST, are put back after.
- */
-function isolated(set: (dir: string) => Record<string, string>): { dir: string } {
-  const state = { dir: '' };
-  let saved: Record<string, string | undefined> = {};
-  beforeEach(() => {
-    state.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-engine-'));
-    const vars = set(state.dir);
-    saved = Object.fromEntries(['DOCKER_HOST', ...Object.keys(vars)].map((k) => [k, process.env[k]]));
-    Object.assign(process.env, vars);
-  });
-  afterEach(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    fs.rmSync(state.dir, { recursive: true, force: true });
-  });
-  return state;
-}
-
-const withoutDockerCli = () => isolated((dir) => ({ PATH: path.join(dir, 'bin') }));
+import { fakeEngine, isolated, withoutDockerCli } from '../../../helpers/engine.js';
 
 describe('checkEngine', () => {
   const t = withoutDockerCli();
