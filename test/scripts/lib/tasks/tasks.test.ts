@@ -137,6 +137,42 @@ describe('provision', () => {
     proxy.server.close();
   });
 
+  /** Makes the runtime's `up` take a while, and notes whether the vhost was there before it ended. */
+  function slowUp(runtime: FakeRuntime, vhost: string, fail?: string) {
+    const seen = { vhostDuringUp: false };
+    const up = runtime.up.bind(runtime);
+    runtime.up = async (w, l) => {
+      for (let i = 0; i < 40 && !fs.existsSync(vhost); i++) await new Promise((r) => setTimeout(r, 25));
+      seen.vhostDuringUp = fs.existsSync(vhost);
+      if (fail) throw new Error(fail);
+      return up(w, l);
+    };
+    return seen;
+  }
+
+  it('publishes the vhost while the containers start', async () => {
+    const { h, runtime, settings } = hosting();
+    const proxy = await standInProxy(200);
+    settings.nginx.listen = proxy.port;
+    const seen = slowUp(runtime, path.join(settings.nginx.confDir, 'acme.conf'));
+    await provision(h, { id: 'acme', restoreData: false }, log);
+    expect(seen.vhostDuringUp).toBe(true);
+    proxy.server.close();
+  });
+
+  it('a vhost published early is gone after the rollback of failed containers', async () => {
+    const { h, runtime, settings } = hosting();
+    const seen = slowUp(runtime, path.join(settings.nginx.confDir, 'acme.conf'), 'image missing');
+    await expect(provision(h, { id: 'acme', restoreData: false }, log)).rejects.toThrow(
+      /provision of acme failed at step deploy: .*image missing/,
+    );
+    expect(seen.vhostDuringUp).toBe(true);
+    expect(
+      fs.readdirSync(settings.nginx.confDir).filter((f) => f.endsWith('.conf') && f !== '000-default.conf'),
+    ).toEqual([]);
+    expect(h.registry.get('acme')).toBeUndefined();
+  });
+
   it('verify names the host and the answer when the site does not answer 2xx/3xx', async () => {
     const { settings } = hosting();
     const proxy = await standInProxy(502);
