@@ -15,8 +15,9 @@ export interface ProvisionResult {
 }
 
 /**
- * The one-click chain: deploy, then nginx-config, then verify through nginx. When a
- * step fails, a teardown rolls everything back and the error names the failed step.
+ * The one-click chain: deploy, with nginx-config started as soon as the tenant's ports are
+ * taken, then verify through nginx. When a step fails, a teardown rolls everything back and
+ * the error names the failed step.
  */
 export async function provision(
   h: Hosting,
