@@ -34,7 +34,8 @@ export function currentUpstream(nginx: NginxSettings, id: string): string | unde
   return text.startsWith(UPSTREAM_MARK) ? text.slice(UPSTREAM_MARK.length, text.indexOf('\n')) : undefined;
 }
 
-function renderSite(nginx: NginxSettings, site: Site): string {
+/** A tenant's vhost file as writeVhost writes it: the upstream mark, then the rendered template. */
+export function renderSite(nginx: NginxSettings, site: Site): string {
   const upstream = upstreamOf(site);
   const text = renderVhost(fs.readFileSync(nginx.vhostTemplate, 'utf8'), {
     ID: site.id,

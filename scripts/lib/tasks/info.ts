@@ -79,7 +79,10 @@ export async function info(h: Hosting, args: InfoArgs, log: Log): Promise<InfoRe
   }
   const known = new Set(rows.map((r) => r.id));
   const byTenant = new Map<string, ContainerInfo[]>();
-  for (const c of containers) byTenant.set(c.tenant, [...(byTenant.get(c.tenant) ?? []), c]);
+  for (const c of containers) {
+    if (!byTenant.has(c.tenant)) byTenant.set(c.tenant, []);
+    byTenant.get(c.tenant)!.push(c);
+  }
   const own = (tenant: string) => byTenant.get(tenant) ?? [];
   const orphanIds = [...byTenant.keys()].filter((t) => !known.has(t)).sort();
   const result: InfoResult = {
