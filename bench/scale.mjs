@@ -3,13 +3,10 @@
 // with simulated ones (a registry row and a vhost pointing at an idle port each); measured on
 // the way: port allocation, nginx -t and reload, info, and the N-th provision against the first.
 // Usage: node bench/scale.mjs (root, after setup-host and npm run build).
-import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
-import http from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ROOT, requireBuild } from './lib/agent.mjs';
+import { requireBuild } from './lib/agent.mjs';
+import { hostTimes, nginxTimes, simulateTenants } from './lib/host-costs.mjs';
 import {
   mustSucceed,
   ownerOf,
@@ -20,10 +17,9 @@ import {
   startNginx,
   timeOf,
 } from './lib/hosting.mjs';
-import { cleanEnv } from './lib/proc.mjs';
 import { machine, mdTable, textTable } from './lib/report.mjs';
-import { knob } from './lib/rounds.mjs';
-import { fmt, median, quantile, sum, verdict } from './lib/stats.mjs';
+import { knob, pool } from './lib/rounds.mjs';
+import { fmt, median, quantile, verdict } from './lib/stats.mjs';
 
 export const title = 'Scale: hundreds of tenants on one host';
 
@@ -34,65 +30,14 @@ const MEMORY_FLOOR = knob('BENCH_MEMORY_FLOOR_MB', 3072) * 2 ** 20;
 const PORTS = { from: 25000, to: 27999 };
 const REPS = 5;
 
-const ordinal = (n) =>
-  `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+/** 1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, …, 21st. */
+const ordinal = (n) => {
+  const suffix = { 1: 'st', 2: 'nd', 3: 'rd' }[n % 10];
+  return `${n}${suffix && Math.floor(n / 10) % 10 !== 1 ? suffix : 'th'}`;
+};
 const id = (n) => `t${String(n).padStart(4, '0')}`;
 const memAvailable = () =>
   Number(/MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]) * 1024;
-
-/** Milliseconds of one synchronous call. */
-function timeIt(fn) {
-  const began = performance.now();
-  fn();
-  return performance.now() - began;
-}
-
-/** nginx -t and a graceful reload with the vhosts in place now: medians, and the test's warnings. */
-function nginxTimes(nginx) {
-  const test = [];
-  const reload = [];
-  let warnings = '';
-  for (let i = 0; i < REPS; i++) {
-    test.push(timeIt(() => (warnings = nginx.run(['-t']))));
-    reload.push(timeIt(() => nginx.run(['-s', 'reload'])));
-  }
-  const warned = warnings
-    .split('\n')
-    .filter((l) => /\[warn\]|\[emerg\]/.test(l))
-    .map((l) => l.replace(/^.*\[(warn|emerg)\]\s*\d+#\d+:\s*/, ''));
-  return { test: median(test), reload: median(reload), warned };
-}
-
-/** One tenant's containers from the engine's socket, as a deploy asks for leftovers. */
-function engineListing() {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`io.probe.tenant=${id(1)}`] }));
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      { socketPath: '/var/run/docker.sock', path: `/containers/json?all=1&filters=${filters}` },
-      (res) => res.resume().on('end', resolve),
-    );
-    req.on('error', reject);
-  });
-}
-
-/**
- * What the host itself costs at this size, outside the agent: Node's start-up (spawn → exit of
- * `node -e 0`), the engine's answer to a deploy's listing, and `docker ps` for the same; medians.
- */
-async function hostTimes() {
-  const node = [];
-  const api = [];
-  const ps = [];
-  for (let i = 0; i < REPS; i++) {
-    node.push(timeIt(() => execFileSync(process.execPath, ['-e', '0'], { env: cleanEnv() })));
-    const began = performance.now();
-    await engineListing();
-    api.push(performance.now() - began);
-    const filter = `label=io.probe.tenant=${id(1)}`;
-    ps.push(timeIt(() => execFileSync('docker', ['ps', '-a', '--filter', filter], { stdio: 'ignore' })));
-  }
-  return { node: median(node), api: median(api), ps: median(ps) };
-}
 
 async function provisionOne(agent, n) {
   const run = await runTask(agent, 'provision', { id: id(n) });
@@ -106,58 +51,6 @@ async function provisionOne(agent, n) {
     nginx: timeOf(phases, 'nginx'),
     docker: timeOf(phases, 'Docker'),
   };
-}
-
-/** Registry rows and vhosts for tenants first..last, through the registry's own allocation. */
-async function simulate(agent, nginx, first, last) {
-  const { Registry } = await import(join(ROOT, 'dist/scripts/lib/registry.js'));
-  const { renderVhost } = await import(join(ROOT, 'dist/scripts/lib/proxy/render.js'));
-  const template = readFileSync(nginx.settings.vhostTemplate, 'utf8');
-  const registry = Registry.open(agent.stateDir);
-  const allocations = [];
-  try {
-    for (let n = first; n <= last; n++) {
-      const began = performance.now();
-      const row = await registry.allocate(
-        { id: id(n), template: 'demo', dataKey: crypto.randomBytes(6).toString('hex') },
-        PORTS,
-      );
-      allocations.push(performance.now() - began);
-      registry.setStatus(row.id, 'running');
-      const host = `${row.id}.${agent.hosting.domain}`;
-      registry.setUrl(row.id, `http://${host}:${nginx.settings.listen}/`);
-      const upstream = `127.0.0.1:${row.appPort}`; // nothing listens there
-      const vhost = renderVhost(template, {
-        ID: row.id,
-        SERVER_NAME: host,
-        LISTEN: String(nginx.settings.listen),
-        UPSTREAM: upstream,
-        LOG_DIR: nginx.settings.logDir,
-      });
-      writeFileSync(
-        join(nginx.settings.confDir, `${row.id}.conf`),
-        `# probe upstream: ${upstream}\n${vhost}`,
-      );
-    }
-  } finally {
-    registry.close();
-  }
-  return allocations;
-}
-
-/** Runs fn over items, `width` at a time. */
-async function pool(items, width, fn) {
-  const out = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
 }
 
 export async function run({ log = console.log } = {}) {
@@ -187,7 +80,7 @@ export async function run({ log = console.log } = {}) {
         break;
       }
       provisions.push({ ...p, memoryAfter: memAvailable() });
-      if (n === 1) [nginxAt[1], hostAt[1]] = [nginxTimes(nginx), await hostTimes()];
+      if (n === 1) [nginxAt[1], hostAt[1]] = [nginxTimes(nginx, REPS), await hostTimes(id(1), REPS)];
       if (n % 25 === 0 || n === 1) {
         log(
           `${n} tenants: provision ${fmt(p.ms / 1000)} s (agent ${fmt(p.ours)} ms, nginx ${fmt(p.nginx)} ms), ${fmt(memAvailable() / 2 ** 30)} GiB available`,
@@ -195,9 +88,10 @@ export async function run({ log = console.log } = {}) {
       }
     }
     const count = provisions.length;
-    [nginxAt[count], hostAt[count]] = [nginxTimes(nginx), await hostTimes()];
+    [nginxAt[count], hostAt[count]] = [nginxTimes(nginx, REPS), await hostTimes(id(1), REPS)];
     log(`${count} real tenants (${stopped}); filling up to ${SIMULATED - 1}`);
-    allocations = await simulate(agent, nginx, count + 1, SIMULATED - 1);
+    const simulated = Array.from({ length: SIMULATED - 1 - count }, (_, i) => id(count + 1 + i));
+    allocations = await simulateTenants(agent, nginx, simulated, PORTS);
     nginxAt[SIMULATED - 1] = nginxTimes(nginx);
     nth = await provisionOne(agent, SIMULATED);
     real.push(id(SIMULATED));

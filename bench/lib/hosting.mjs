@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { createClient } from '../../dist/agent/client/index.js';
 import { ROOT, startAgent } from './agent.mjs';
 import { freePort } from './proc.mjs';
 
@@ -97,43 +98,20 @@ export async function startHostingAgent(nginx, ports) {
 }
 
 /**
- * Runs a task through the API (ndjson) and times each output line from the POST.
+ * Runs a task through the API with the project's client (ndjson) and times each output line
+ * from the request.
  * @returns {Promise<{ ms: number, status: string, exitCode: number | null, result: any,
  *   lines: { at: number, text: string }[] }>}
  */
 export async function runTask(agent, task, args = {}) {
+  agent.client ??= createClient({ url: agent.url, token: agent.token });
   const began = performance.now();
-  const res = await fetch(`${agent.url}/v1/runs`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${agent.token}`,
-      'content-type': 'application/json',
-      accept: 'application/x-ndjson',
-    },
-    body: JSON.stringify({ task, args }),
-  });
-  if (res.status !== 200 && res.status !== 201) {
-    throw new Error(`POST /v1/runs ${task} answered ${res.status}: ${await res.text()}`);
-  }
   const lines = [];
-  let end;
-  let result;
-  const decoder = new TextDecoder();
-  let rest = '';
-  for await (const chunk of res.body) {
-    const parts = (rest + decoder.decode(chunk, { stream: true })).split('\n');
-    rest = parts.pop() ?? '';
+  const onOutput = (event) => {
     const at = performance.now() - began;
-    for (const part of parts) {
-      if (!part) continue;
-      const event = JSON.parse(part);
-      if (event.type === 'output') {
-        for (const text of event.text.split('\n')) if (text) lines.push({ at, text });
-      } else if (event.type === 'result') result = event.data;
-      else if (event.type === 'end') end = event;
-    }
-  }
-  if (!end) throw new Error(`${task} ${JSON.stringify(args)}: the stream ended without an end event`);
+    for (const text of event.text.split('\n')) if (text) lines.push({ at, text });
+  };
+  const { end, result } = await agent.client.run(task, args, { onOutput, allowFailure: true });
   return { ms: performance.now() - began, status: end.status, exitCode: end.exitCode, result, lines };
 }
 

@@ -30,3 +30,18 @@ export async function alternate(targets, rounds, measure, budgetMs = Infinity) {
   }
   return out;
 }
+
+/** Runs fn over items, `width` at a time; the results in the items' order. */
+export async function pool(items, width, fn) {
+  const out = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
