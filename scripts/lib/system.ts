@@ -19,8 +19,12 @@ export interface HostFacts {
  * when the CLI would use it, else (and to word a failure) through the docker CLI.
  */
 async function dockerVersion(): Promise<HostFacts['docker']> {
-  const answer = await engineGet<{ Version?: string }>('/version', 5000);
-  if (answer?.Version) return { reachable: true, version: answer.Version };
+  try {
+    const answer = await engineGet<{ Version?: string }>('/version', 5000);
+    if (answer?.Version) return { reachable: true, version: answer.Version };
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message }; // it took the call, did not answer
+  }
   return dockerCliVersion();
 }
 

@@ -1,4 +1,4 @@
-import { listing, ping, type ApiContainer } from './engine-api.js';
+import { engineOverloaded, listing, ping, type ApiContainer } from './engine-api.js';
 import { run } from './exec.js';
 import { LABEL_DATA_KEY, LABEL_MANAGED, LABEL_TENANT, type ContainerInfo } from './types.js';
 
@@ -17,24 +17,15 @@ const ENGINE_TIMEOUT_MS = 20_000;
 
 /** Fails with one clear line when the engine does not answer (dead socket: at once; busy: up to 20 s). */
 export async function checkEngine(timeoutMs = ENGINE_TIMEOUT_MS): Promise<void> {
-  const answer = await ping(timeoutMs);
-  if (answer === 'ok') return;
-  if (answer === 'timeout') throw overloaded(timeoutMs);
+  if (await ping(timeoutMs)) return;
   // The CLI answers for any DOCKER_HOST or context, and words why the engine is unreachable.
   const r = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
     timeoutMs,
   });
   if (r.ok) return;
-  if (r.timedOut) throw overloaded(timeoutMs);
+  if (r.timedOut) throw engineOverloaded(timeoutMs);
   const reason = r.output.trim().split('\n').filter(Boolean).pop() ?? r.problem;
   throw new Error(`docker engine unreachable: ${reason || r.problem}; run npm run setup-host`);
-}
-
-/** Set-up would not help here: the engine is there, but it (or this host) is too busy. */
-function overloaded(timeoutMs: number): Error {
-  return new Error(
-    `docker engine did not answer within ${timeoutMs / 1000} s: the engine or this host is overloaded`,
-  );
 }
 
 /**

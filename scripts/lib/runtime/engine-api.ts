@@ -1,4 +1,4 @@
-import { socketGet } from '../http.js';
+import { socketGet, type HttpAnswer } from '../http.js';
 
 /**
  * The Docker engine's HTTP API on its unix socket, for the read-only calls a task makes often
@@ -14,27 +14,41 @@ export function engineSocket(): string | undefined {
   return host.slice('unix://'.length);
 }
 
-export type Ping = 'ok' | 'timeout' | 'unknown';
+/** Set-up would not help here: the engine is there, but it (or this host) is too busy. */
+export function engineOverloaded(timeoutMs: number): Error {
+  return new Error(
+    `docker engine did not answer within ${timeoutMs / 1000} s: the engine or this host is overloaded`,
+  );
+}
 
-/** `timeout` when the engine took the request and did not answer in time. */
-export async function ping(timeoutMs: number): Promise<Ping> {
+/**
+ * One GET on the engine's socket: its answer, or undefined when the CLI should be asked instead
+ * (another engine, no socket, a refused connection). An engine that takes the request and does
+ * not answer in time is overloaded, and asking it again through the CLI would only wait twice.
+ */
+async function ask(path: string, timeoutMs: number): Promise<HttpAnswer | undefined> {
   const socket = engineSocket();
-  if (!socket) return 'unknown';
+  if (!socket) return undefined;
   try {
-    const answer = await socketGet(socket, '/_ping', timeoutMs);
-    return answer.status === 200 && answer.body === 'OK' ? 'ok' : 'unknown';
+    return await socketGet(socket, path, timeoutMs);
   } catch (err) {
-    return /no answer within/.test((err as Error).message) ? 'timeout' : 'unknown';
+    if (/no answer within/.test((err as Error).message)) throw engineOverloaded(timeoutMs);
+    return undefined;
   }
+}
+
+/** Whether the engine answers its ping; false when the CLI should be asked. */
+export async function ping(timeoutMs: number): Promise<boolean> {
+  const answer = await ask('/_ping', timeoutMs);
+  return answer?.status === 200 && answer.body === 'OK';
 }
 
 /** GET <path> as parsed JSON, or undefined when the CLI should be asked instead. */
 export async function engineGet<T>(path: string, timeoutMs = 60_000): Promise<T | undefined> {
-  const socket = engineSocket();
-  if (!socket) return undefined;
+  const answer = await ask(path, timeoutMs);
+  if (answer?.status !== 200) return undefined;
   try {
-    const answer = await socketGet(socket, path, timeoutMs);
-    return answer.status === 200 ? (JSON.parse(answer.body) as T) : undefined;
+    return JSON.parse(answer.body) as T;
   } catch {
     return undefined;
   }

@@ -10,6 +10,7 @@ import {
   tenantVolumes,
 } from '../../../../scripts/lib/runtime/docker.js';
 import { findComposeCli } from '../../../../scripts/lib/runtime/compose.js';
+import { engineGet } from '../../../../scripts/lib/runtime/engine-api.js';
 import { onPath } from '../../../../scripts/lib/runtime/exec.js';
 import { fakeEngine, isolated, withoutDockerCli } from '../../../helpers/engine.js';
 
@@ -31,14 +32,14 @@ describe('checkEngine', () => {
     await engine.close();
   });
 
-  it('says the engine is overloaded when its socket takes the request and does not answer', async () => {
+  it('says the engine is overloaded when its socket takes a request and does not answer, without asking the CLI too', async () => {
     const socket = path.join(t.dir, 'busy.sock');
     const server = http.createServer(() => {}); // never answers
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     process.env.DOCKER_HOST = `unix://${socket}`;
-    await expect(checkEngine(300)).rejects.toThrow(
-      'docker engine did not answer within 0.3 s: the engine or this host is overloaded',
-    );
+    const overloaded = 'docker engine did not answer within 0.3 s: the engine or this host is overloaded';
+    await expect(checkEngine(300)).rejects.toThrow(overloaded);
+    await expect(engineGet('/containers/json', 300)).rejects.toThrow(overloaded);
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
